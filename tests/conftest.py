@@ -1,0 +1,61 @@
+"""Rendering helpers shared by the template's tests."""
+
+import os
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+from tests.variants import VARIANTS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def render(destination: Path, **data: Any) -> Path:
+    """Render this checkout (uncommitted changes included) with `data`, defaults elsewhere."""
+    with warnings.catch_warnings():
+        # Rendering a checkout with local edits is the point while developing.
+        warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
+        copier.run_copy(
+            str(ROOT),
+            destination,
+            data=data,
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+            unsafe=False,
+        )
+    return destination
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Renders a variant of tests/variants.py on first use, then hands back the same one."""
+    projects: dict[str, Path] = {}
+
+    def project(variant: str) -> Path:
+        if variant not in projects:
+            destination = tmp_path_factory.mktemp(variant) / "service"
+            projects[variant] = render(destination, **VARIANTS[variant])
+        return projects[variant]
+
+    return project
+
+
+def files(project: Path) -> set[str]:
+    """Every file a render produced, as POSIX paths relative to the project."""
+    return {path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()}
+
+
+def environment(**overrides: str) -> dict[str, str]:
+    """This process's environment, for running a rendered project's tools."""
+    return {**os.environ, **overrides}
+
+
+@pytest.fixture(scope="session")
+def oracle_configured() -> bool:
+    """Whether a real Oracle is configured, so the generated integration suites run."""
+    return all(os.environ.get(name) for name in ("ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD"))

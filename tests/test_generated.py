@@ -1,0 +1,77 @@
+"""Each rendered variant passes its own checks: ruff, ruff format, mypy --strict and pytest.
+
+They run in this environment, which holds every dependency a rendered service declares
+(tests/test_dependencies.py keeps that true; tests/test_install.py installs one for real).
+"""
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import environment
+from tests.variants import VARIANTS
+
+pytestmark = pytest.mark.generated
+
+# Tests of a rendered project that may skip here, and why: only those needing a real Oracle.
+ORACLE_SKIP = "needs a real Oracle: set ORACLE_DSN, ORACLE_USER, ORACLE_PASSWORD"
+
+
+def run(project: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=project,
+        env=environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def passed(result: subprocess.CompletedProcess[str]) -> bool:
+    return result.returncode == 0
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_ruff_finds_nothing(rendered: Callable[[str], Path], variant: str) -> None:
+    result = run(rendered(variant), "ruff", "check", "--no-cache", ".")
+    assert passed(result), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_render_is_already_formatted(rendered: Callable[[str], Path], variant: str) -> None:
+    result = run(rendered(variant), "ruff", "format", "--no-cache", "--diff", ".")
+    assert passed(result), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_mypy_strict_finds_nothing(
+    rendered: Callable[[str], Path], variant: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # One cache for every variant: the third-party modules are the same.
+    cache = tmp_path_factory.getbasetemp() / "mypy-cache"
+    result = run(rendered(variant), "mypy", MYPY_CACHE_DIR=str(cache))
+    assert passed(result), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_its_own_tests_pass_and_skip_only_what_needs_oracle(
+    rendered: Callable[[str], Path], variant: str, oracle_configured: bool
+) -> None:
+    project = rendered(variant)
+    result = run(project, "pytest", "-p", "no:cacheprovider", "-rs", PYTHONPATH="src")
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    assert passed(result), result.stdout[-5000:] + result.stderr[-2000:]
+    assert re.search(r"\d+ passed", summary), summary
+    skips = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+    if oracle_configured:
+        assert skips == [], skips
+    else:
+        assert skips, "the Oracle integration suite should have been skipped here"
+        assert all(ORACLE_SKIP in line for line in skips), skips
+    print(f"{variant}: {summary}")

@@ -1,0 +1,118 @@
+"""Every answer that would break the rendered service is refused, naming the question and rule."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import render
+
+REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    ({"project_name": "  "}, "project_name", "must not be empty"),
+    ({"project_name": 'My "Best" Service'}, "project_name", "without double quotes"),
+    ({"project_slug": "Book_Service"}, "project_slug", "lowercase letters, digits and single"),
+    ({"project_slug": "book--service"}, "project_slug", "single hyphens"),
+    ({"package_name": "9lives"}, "package_name", "must be snake_case"),
+    ({"package_name": "class"}, "package_name", "must not be a Python keyword"),
+    ({"package_name": "fastapi"}, "package_name", "must not shadow a module"),
+    ({"package_name": "a" * 31}, "package_name", "must be at most 30 characters (31 given)"),
+    ({"description": "one\\two"}, "description", "without double quotes or backslashes"),
+    ({"author_name": ""}, "author_name", "one non-empty line"),
+    ({"author_email": "nobody"}, "author_email", "must look like name@example.com"),
+    ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
+    ({"executor_workers": 0}, "executor_workers", "must be a positive integer"),
+    ({"executor_workers": 1, "pool_max": 0}, "pool_max", "must be a positive integer"),
+    ({"pool_min": 0}, "pool_min", "must be a positive integer"),
+    ({"pool_increment": 0}, "pool_increment", "must be a positive integer"),
+    (
+        {"executor_workers": 8, "pool_max": 4},
+        "pool_max",
+        "executor_workers (8) must not exceed pool_max (4): each executor thread holds one "
+        "connection while it runs",
+    ),
+    ({"executor_workers": 4, "pool_max": 4, "pool_min": 5}, "pool_min", "pool_min (5) must not exceed pool_max (4)"),
+    ({"pool_increment": 11}, "pool_increment", "pool_increment (11) must not exceed pool_max"),
+]
+
+
+def resources(name: str, **fields: Any) -> dict[str, Any]:
+    return {"resources": {name: fields}}
+
+
+REFUSED_RESOURCES: list[tuple[Any, str]] = [
+    ([], "must map at least one resource name to its fields"),
+    ({}, "must map at least one resource name to its fields"),
+    ({"book": {}}, 'resource "book" must map at least one field name to its spec'),
+    ({"book": "title str"}, 'resource "book" must map at least one field name'),
+    ({"Book": {"title": "str"}}, 'resource "Book" must be snake_case'),
+    ({"book_": {"title": "str"}}, 'resource "book_" must be snake_case'),
+    ({"class": {"title": "str"}}, 'resource "class" is a Python keyword'),
+    ({"order": {"title": "str"}}, 'resource "order" is an Oracle reserved word'),
+    ({"row": {"title": "str"}}, 'resource "row" is an Oracle reserved word'),
+    ({"error": {"title": "str"}}, "replaces the service's own module"),
+    ({"bus": {"a": "int"}, "buse": {"a": "int"}}, 'makes the table "buses", which another'),
+    (
+        {"customer_loyalty_programmes": {"a": "int"}},
+        'makes the constraint name "customer_loyalty_programmeses_pk", longer than Oracle',
+    ),
+    ({"book": {"Title": "str"}}, 'field "Title" of resource "book" must be snake_case'),
+    ({"book": {"from": "str"}}, 'field "from" of resource "book" is a Python keyword'),
+    ({"book": {"date": "date"}}, 'field "date" of resource "book" is an Oracle reserved word'),
+    ({"book": {"id": "int"}}, 'field "id" of resource "book" is a name the service uses'),
+    ({"book": {"version": "int"}}, "is a name the service uses"),
+    ({"book": {"model_name": "str"}}, "is a name the service uses"),
+    ({"book": {"json": "str"}}, "is a name the service uses"),
+    ({"book": {"title": "text"}}, 'has the unknown type "text"; use one of str(N), int'),
+    ({"book": {"title": 42}}, "cannot be read; write TYPE[(SIZE)] [optional] [unique]"),
+    ({"book": {"title": "str(200"}}, "cannot be read"),
+    ({"book": {"title": "str(0)"}}, "str(N) needs 1 <= N <= 1000"),
+    ({"book": {"title": "str(1001)"}}, "str(N) needs 1 <= N <= 1000"),
+    ({"book": {"title": "str(10,2)"}}, "str takes one size"),
+    ({"book": {"pages": "int(5)"}}, "is int, which takes no size"),
+    ({"book": {"price": "decimal(39,2)"}}, "needs a precision P from 1 to 38"),
+    ({"book": {"price": "decimal(0)"}}, "needs a precision P from 1 to 38"),
+    ({"book": {"price": "decimal(5,6)"}}, "needs a scale S from 0 to the precision P"),
+    ({"book": {"title": "str required"}}, 'has the unknown flag "required"'),
+    ({"book": {"title": "str unique unique"}}, "repeats a flag"),
+    (
+        {"book": {"a_field_name_of_thirty_one_chars": "int"}},
+        "longer than Oracle 12.1's 30-byte column names",
+    ),
+    (
+        {"book": {"catalogue_number_x_y_z": "str unique"}},
+        'makes the constraint name "books_catalogue_number_x_y_z_uk"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("answers", "question", "rule"), REFUSED)
+def test_a_bad_answer_is_refused_naming_question_and_rule(
+    tmp_path: Path, answers: dict[str, Any], question: str, rule: str
+) -> None:
+    with pytest.raises(ValueError, match=f"question '{question}'|for '{question}'") as error:
+        render(tmp_path / "service", **answers)
+    assert rule in str(error.value)
+    assert not (tmp_path / "service" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(("answer", "rule"), REFUSED_RESOURCES)
+def test_a_bad_resources_answer_is_refused_naming_the_rule(
+    tmp_path: Path, answer: Any, rule: str
+) -> None:
+    with pytest.raises(ValueError, match="question 'resources': resources: ") as error:
+        render(tmp_path / "service", resources=answer)
+    assert rule in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "resources_answer",
+    [
+        {"type": {"type": "str(20)", "level_name": "str"}},  # soft keywords are fine names
+        {"box": {"a": "decimal", "b": "decimal(5)", "c": "str(1000) optional unique"}},
+        {"programmes_of_study_x": {"a": "int"}},  # 28-byte table: "_pk" still fits 30
+    ],
+)
+def test_answers_at_the_edge_of_the_rules_are_accepted(
+    tmp_path: Path, resources_answer: dict[str, Any]
+) -> None:
+    assert (render(tmp_path / "service", resources=resources_answer) / "pyproject.toml").exists()

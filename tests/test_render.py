@@ -1,0 +1,139 @@
+"""What each set of answers renders: which files, and what the answers set in them."""
+
+import os
+import re
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import files
+from tests.variants import EVERY_TYPE, VARIANTS
+
+RESOURCE_FILES = ["__init__.py", "schemas.py", "sql.py", "repository.py", "dependencies.py", "router.py"]
+RESOURCE_TESTS = ["__init__.py", "conftest.py", "factories.py", "fakes.py", "test_router.py", "test_sql.py"]
+# Characters Windows refuses in a file name, and the names it reserves.
+WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
+WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+
+
+def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]) -> None:
+    package = "src/book_service"
+    assert files(rendered("defaults")) == {
+        ".copier-answers.yml",
+        ".env.example",
+        ".gitignore",
+        "README.md",
+        "pyproject.toml",
+        "scripts/serve",
+        "scripts/test",
+        *(f"{package}/{name}" for name in ["__init__.py", "py.typed", "main.py", "config.py"]),
+        *(f"{package}/{name}" for name in ["db.py", "errors.py", "health.py", "api.py"]),
+        *(f"{package}/books/{name}" for name in RESOURCE_FILES),
+        *(f"tests/{name}" for name in ["__init__.py", "conftest.py", "standins.py"]),
+        *(f"tests/{name}" for name in ["test_config.py", "test_db.py", "test_errors.py"]),
+        *(f"tests/{name}" for name in ["test_event_loop.py", "test_health.py"]),
+        *(f"tests/books/{name}" for name in RESOURCE_TESTS),
+        "tests/integration/__init__.py",
+        "tests/integration/conftest.py",
+        "tests/integration/test_database.py",
+    }
+
+
+@pytest.mark.parametrize(
+    ("variant", "packages"),
+    [
+        ("every-type", ["authors", "invoices", "categories"]),
+        ("one-of-each", ["statuses", "boxes", "companies"]),
+        ("long-names", ["customer_loyalty_programmes", "tiers"]),
+    ],
+)
+def test_each_resource_gets_a_package_its_tests_and_a_router(
+    rendered: Callable[[str], Path], variant: str, packages: list[str]
+) -> None:
+    project = rendered(variant)
+    package = next((project / "src").iterdir())
+    rendered_packages = {path.parent.name for path in package.glob("*/router.py")}
+    assert rendered_packages == set(packages)
+    api = (package / "api.py").read_text()
+    for name in packages:
+        assert {path.name for path in (package / name).iterdir()} >= set(RESOURCE_FILES)
+        assert {path.name for path in (project / "tests" / name).iterdir()} >= set(RESOURCE_TESTS)
+        assert f"api_router.include_router({name}_router)" in api
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_jinja_is_left_in_any_file(rendered: Callable[[str], Path], variant: str) -> None:
+    project = rendered(variant)
+    for name in files(project):
+        text = (project / name).read_text()
+        assert not re.search(r"\{\{|\{%|\{#|%\}|#\}", text), name
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_path_is_valid_on_windows(rendered: Callable[[str], Path], variant: str) -> None:
+    for name in files(rendered(variant)):
+        for part in name.split("/"):
+            assert not WINDOWS_FORBIDDEN.search(part), name
+            assert not WINDOWS_RESERVED.match(part), name
+            assert not part.endswith((" ", ".")), name
+
+
+def test_the_answers_file_keeps_every_answer_in_order_and_no_derived_one(
+    rendered: Callable[[str], Path],
+) -> None:
+    answers = yaml.safe_load((rendered("every-type") / ".copier-answers.yml").read_text())
+    assert answers["resources"] == EVERY_TYPE
+    assert list(answers["resources"]) == list(EVERY_TYPE)
+    assert list(answers["resources"]["invoice"]) == list(EVERY_TYPE["invoice"])
+    assert answers["python_version"] == "3.11"
+    assert "resource_specs" not in answers
+    assert answers["_src_path"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "version"), [("every-type", "3.11"), ("defaults", "3.12"), ("one-of-each", "3.13")]
+)
+def test_the_python_version_sets_requires_python_and_tool_targets(
+    rendered: Callable[[str], Path], variant: str, version: str
+) -> None:
+    pyproject = tomllib.loads((rendered(variant) / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == f">={version}"
+    assert pyproject["tool"]["ruff"]["target-version"] == "py" + version.replace(".", "")
+    assert pyproject["tool"]["mypy"]["python_version"] == version
+
+
+def test_the_sizes_become_the_settings_defaults(rendered: Callable[[str], Path]) -> None:
+    example = (rendered("one-of-each") / ".env.example").read_text()
+    for line in [
+        "ORACLE_EXECUTOR_WORKERS=1",
+        "ORACLE_POOL_MIN=1",
+        "ORACLE_POOL_MAX=1",
+        "ORACLE_POOL_INCREMENT=1",
+    ]:
+        assert line in example.splitlines()
+    config = next((rendered("one-of-each") / "src").glob("*/config.py")).read_text()
+    assert "executor_workers: PositiveInt = 1\n" in config
+
+
+def test_the_default_pool_follows_the_executor(tmp_path: Path) -> None:
+    from tests.conftest import render
+
+    example = (render(tmp_path / "service", executor_workers=24) / ".env.example").read_text()
+    assert "ORACLE_POOL_MAX=24" in example.splitlines()
+    assert "ORACLE_POOL_MIN=2" in example.splitlines()
+
+
+def test_scripts_are_executable(rendered: Callable[[str], Path]) -> None:
+    for script in (rendered("defaults") / "scripts").iterdir():
+        assert os.access(script, os.X_OK), script
+
+
+def test_every_sql_statement_uses_bind_variables_only(rendered: Callable[[str], Path]) -> None:
+    for sql in (rendered("every-type") / "src").glob("*/*/sql.py"):
+        text = sql.read_text()
+        assert not re.search(r'\bf"|\.format\(|%s', text), sql  # no SQL built from strings
+        assert "OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in text
+        assert "RETURNING id, version INTO :id, :version" in text
