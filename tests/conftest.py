@@ -59,3 +59,23 @@ def environment(**overrides: str) -> dict[str, str]:
 def oracle_configured() -> bool:
     """Whether a real Oracle is configured, so the generated integration suites run."""
     return all(os.environ.get(name) for name in ("ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD"))
+
+
+# What the rendered projects' own pytest runs reported, shown at the end of this run: their
+# Oracle integration suites skip here, and the summary says so rather than hiding it.
+generated_summaries: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    generated_summaries.extend(
+        str(value) for name, value in report.user_properties if name == "generated_summary"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if generated_summaries:
+        terminalreporter.section("rendered projects' own pytest runs")
+        for line in sorted(generated_summaries):
+            terminalreporter.write_line(line)

@@ -30,57 +30,69 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "executor_workers (8) must not exceed pool_max (4): each executor thread holds one "
         "connection while it runs",
     ),
-    ({"executor_workers": 4, "pool_max": 4, "pool_min": 5}, "pool_min", "pool_min (5) must not exceed pool_max (4)"),
+    (
+        {"executor_workers": 4, "pool_max": 4, "pool_min": 5},
+        "pool_min",
+        "pool_min (5) must not exceed pool_max (4)",
+    ),
     ({"pool_increment": 11}, "pool_increment", "pool_increment (11) must not exceed pool_max"),
 ]
 
 
-def resources(name: str, **fields: Any) -> dict[str, Any]:
-    return {"resources": {name: fields}}
-
-
 REFUSED_RESOURCES: list[tuple[Any, str]] = [
-    ([], "must map at least one resource name to its fields"),
-    ({}, "must map at least one resource name to its fields"),
-    ({"book": {}}, 'resource "book" must map at least one field name to its spec'),
-    ({"book": "title str"}, 'resource "book" must map at least one field name'),
-    ({"Book": {"title": "str"}}, 'resource "Book" must be snake_case'),
-    ({"book_": {"title": "str"}}, 'resource "book_" must be snake_case'),
-    ({"class": {"title": "str"}}, 'resource "class" is a Python keyword'),
-    ({"order": {"title": "str"}}, 'resource "order" is an Oracle reserved word'),
-    ({"row": {"title": "str"}}, 'resource "row" is an Oracle reserved word'),
-    ({"error": {"title": "str"}}, "replaces the service's own module"),
-    ({"bus": {"a": "int"}, "buse": {"a": "int"}}, 'makes the table "buses", which another'),
+    ([], "must list at least one resource, each a name with its fields"),
+    ({"book": ["title str"]}, "must list at least one resource"),
+    ("book", "must list at least one resource"),
+    ([{"book": ["title str"], "author": ["name str"]}], "item 1 must be one resource name"),
+    (["book"], "item 1 must be one resource name with its list of fields"),
+    ([{"book": []}], 'resource "book" must list at least one field'),
+    ([{"book": "title str"}], 'resource "book" must list at least one field'),
+    ([{"book": {"title": "str"}}], 'resource "book" must list at least one field'),
+    ([{"Book": ["title str"]}], 'resource "Book" must be snake_case'),
+    ([{"book_": ["title str"]}], 'resource "book_" must be snake_case'),
+    ([{"class": ["title str"]}], 'resource "class" is a Python keyword'),
+    ([{"order": ["title str"]}], 'resource "order" is an Oracle reserved word'),
+    ([{"value": ["title str"]}], 'the table "values" of resource "value" is an Oracle reserved'),
+    ([{"error": ["title str"]}], "replaces the service's own module"),
+    ([{"book": ["a int"]}, {"book": ["b int"]}], 'resource "book" is listed twice'),
+    ([{"bus": ["a int"]}, {"buse": ["a int"]}], 'makes the table "buses", which another'),
     (
-        {"customer_loyalty_programmes": {"a": "int"}},
+        [{"customer_loyalty_programmes": ["a int"]}],
         'makes the constraint name "customer_loyalty_programmeses_pk", longer than Oracle',
     ),
-    ({"book": {"Title": "str"}}, 'field "Title" of resource "book" must be snake_case'),
-    ({"book": {"from": "str"}}, 'field "from" of resource "book" is a Python keyword'),
-    ({"book": {"date": "date"}}, 'field "date" of resource "book" is an Oracle reserved word'),
-    ({"book": {"id": "int"}}, 'field "id" of resource "book" is a name the service uses'),
-    ({"book": {"version": "int"}}, "is a name the service uses"),
-    ({"book": {"model_name": "str"}}, "is a name the service uses"),
-    ({"book": {"json": "str"}}, "is a name the service uses"),
-    ({"book": {"title": "text"}}, 'has the unknown type "text"; use one of str(N), int'),
-    ({"book": {"title": 42}}, "cannot be read; write TYPE[(SIZE)] [optional] [unique]"),
-    ({"book": {"title": "str(200"}}, "cannot be read"),
-    ({"book": {"title": "str(0)"}}, "str(N) needs 1 <= N <= 1000"),
-    ({"book": {"title": "str(1001)"}}, "str(N) needs 1 <= N <= 1000"),
-    ({"book": {"title": "str(10,2)"}}, "str takes one size"),
-    ({"book": {"pages": "int(5)"}}, "is int, which takes no size"),
-    ({"book": {"price": "decimal(39,2)"}}, "needs a precision P from 1 to 38"),
-    ({"book": {"price": "decimal(0)"}}, "needs a precision P from 1 to 38"),
-    ({"book": {"price": "decimal(5,6)"}}, "needs a scale S from 0 to the precision P"),
-    ({"book": {"title": "str required"}}, 'has the unknown flag "required"'),
-    ({"book": {"title": "str unique unique"}}, "repeats a flag"),
+    ([{"book": ["Title str"]}], 'field "Title" of resource "book" must be snake_case'),
+    ([{"book": ["title"]}], 'field 1 of resource "book" is "title", which cannot be read'),
+    ([{"book": ["title str", 42]}], 'field 2 of resource "book" is "42", which cannot be read'),
+    ([{"book": ["title str(200"]}], "which cannot be read; write NAME TYPE[(SIZE)]"),
+    ([{"book": ["from str"]}], 'field "from" of resource "book" is a Python keyword'),
+    ([{"book": ["date date"]}], 'field "date" of resource "book" is an Oracle reserved word'),
+    ([{"book": ["title str", "title int"]}], 'field "title" of resource "book" is listed twice'),
+    ([{"book": ["id int"]}], 'field "id" of resource "book" is a name the service uses'),
+    ([{"book": ["version int"]}], "is a name the service uses"),
+    ([{"book": ["expected_version int"]}], "is a name the service uses"),
+    ([{"book": ["model_name str"]}], "is a name the service uses"),
+    ([{"book": ["json str"]}], "is a name the service uses"),
+    ([{"book": ["title text"]}], 'has the unknown type "text"; use one of str(N), int'),
+    ([{"book": ["title str(0)"]}], "str(N) needs 1 <= N <= 1000"),
+    ([{"book": ["title str(1001)"]}], "str(N) needs 1 <= N <= 1000"),
+    ([{"book": ["title str(10,2)"]}], "str takes one size"),
+    ([{"book": ["pages int(5)"]}], "is int, which takes no size"),
+    ([{"book": ["price decimal(39,2)"]}], "needs a precision P from 1 to 38"),
+    ([{"book": ["price decimal(0)"]}], "needs a precision P from 1 to 38"),
+    ([{"book": ["price decimal(5,6)"]}], "needs a scale S from 0 to the precision P"),
+    ([{"book": ["title str required"]}], 'has the unknown flag "required"'),
+    ([{"book": ["title str unique unique"]}], "repeats a flag"),
     (
-        {"book": {"a_field_name_of_thirty_one_chars": "int"}},
+        [{"book": ["a_field_name_of_thirty_one_chars int"]}],
         "longer than Oracle 12.1's 30-byte column names",
     ),
     (
-        {"book": {"catalogue_number_x_y_z": "str unique"}},
+        [{"book": ["catalogue_number_x_y_z str unique"]}],
         'makes the constraint name "books_catalogue_number_x_y_z_uk"',
+    ),
+    (
+        [{"book": ["is_out_of_print_in_europe bool"]}],
+        'makes the constraint name "books_is_out_of_print_in_europe_ck"',
     ),
 ]
 
@@ -107,12 +119,21 @@ def test_a_bad_resources_answer_is_refused_naming_the_rule(
 @pytest.mark.parametrize(
     "resources_answer",
     [
-        {"type": {"type": "str(20)", "level_name": "str"}},  # soft keywords are fine names
-        {"box": {"a": "decimal", "b": "decimal(5)", "c": "str(1000) optional unique"}},
-        {"programmes_of_study_x": {"a": "int"}},  # 28-byte table: "_pk" still fits 30
+        [{"type": ["type str(20)", "match str"]}],  # soft keywords are fine names
+        [
+            {
+                "box": [
+                    "a decimal",
+                    "b decimal(5)",
+                    "c decimal( 5 , 2 )",
+                    "d str(1000) optional unique",
+                ]
+            }
+        ],
+        [{"customer_loyalty_programme": ["a int"]}],  # 27-byte table: its _pk is 30 bytes
     ],
 )
 def test_answers_at_the_edge_of_the_rules_are_accepted(
-    tmp_path: Path, resources_answer: dict[str, Any]
+    tmp_path: Path, resources_answer: list[dict[str, list[str]]]
 ) -> None:
     assert (render(tmp_path / "service", resources=resources_answer) / "pyproject.toml").exists()

@@ -2,31 +2,31 @@
 
 from typing import Any
 
-EVERY_TYPE: dict[str, dict[str, str]] = {
-    "author": {
-        "name": "str(100)",
-        "email": "str(254) unique",
-        "born_on": "date optional",
-        "active": "bool",
+EVERY_TYPE: list[dict[str, list[str]]] = [
+    {
+        "author": [
+            "name str(100)",
+            "email str(254) unique",
+            "born_on date optional",
+            "active bool",
+        ]
     },
-    "invoice": {
-        "invoice_no": "str(20) unique",
-        "total": "decimal(12,2)",
-        "tax_rate": "decimal(5,4) optional",
-        "quantity": "int",
-        "issued_at": "timestamp",
-        "paid_at": "timestamp optional",
-        "paid": "bool optional",
-        "due_on": "date",
-        "note": "str optional",
+    {
+        "invoice": [
+            "invoice_no str(20) unique",
+            "total decimal(12,2)",
+            "tax_rate decimal(5, 4) optional",
+            "quantity int",
+            "issued_at timestamp",
+            "paid_at timestamp optional",
+            "paid bool optional",
+            "due_on date",
+            "note str optional",
+        ]
     },
     # Edge sizes: one-character strings, a decimal with no integer digits, scale 0.
-    "category": {
-        "code": "str(1) unique",
-        "ratio": "decimal(2,2)",
-        "weight": "decimal(3) optional",
-    },
-}
+    {"category": ["code str(1) unique", "ratio decimal(2,2)", "weight decimal(3) optional"]},
+]
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -40,25 +40,27 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "pool_min": 1,
         "pool_max": 1,
         "pool_increment": 1,
-        "resources": {
-            "status": {"label": "str(30) unique"},
-            "box": {"size_cm": "int optional", "fragile": "bool optional"},
-            "company": {"founded_at": "timestamp optional"},
-        },
+        "resources": [
+            {"status": ["label str(30) unique"]},
+            {"box": ["size_cm int optional", "fragile bool optional"]},
+            {"company": ["founded_at timestamp optional"]},
+        ],
     },
     # Names at Oracle 12.1's 30-byte limit, which push every generated line to its longest.
     "long-names": {
         "project_name": "Customer Loyalty Programme Hub",  # a 30-character package
         "python_version": "3.12",
-        "resources": {
-            "customer_loyalty_programme": {
-                "membership_renewal_reminder_at": "timestamp optional",
-                "discount_percentage_for_member": "decimal(38,38) optional",
-                "description_of_loyalty_scheme": "str(1000) optional",
-                "number_of_members_registered_x": "int",
+        "resources": [
+            {
+                "customer_loyalty_programme": [
+                    "membership_renewal_reminder_at timestamp optional",
+                    "discount_percentage_for_member decimal(38,38) optional",
+                    "description_of_loyalty_scheme str(1000) optional",
+                    "number_of_members_registered_x int",
+                ]
             },
             # "tiers_tier_name_for_members_uk" is exactly 30 bytes.
-            "tier": {"tier_name_for_members": "str(40) unique", "is_default_tier": "bool"},
-        },
+            {"tier": ["tier_name_for_members str(40) unique", "is_default_tier bool"]},
+        ],
     },
 }

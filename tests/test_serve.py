@@ -1,0 +1,139 @@
+"""A rendered service under uvicorn with Oracle unreachable: it starts, stays live, and
+answers 503 problem JSON wherever Oracle is needed, never a traceback or the password."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import environment
+
+PASSWORD = "s3cret-never-shown"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def start(project: Path, port: int, **settings: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "book_service.main:app", "--port", str(port)],
+        cwd=project,
+        env=environment(PYTHONPATH="src", **settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def oracle_at(port: int) -> dict[str, str]:
+    return {
+        "ORACLE_DSN": f"127.0.0.1:{port}/FREEPDB1",
+        "ORACLE_USER": "app",
+        "ORACLE_PASSWORD": PASSWORD,
+    }
+
+
+def wait_until_live(process: subprocess.Popen[str], port: int) -> str:
+    """The service's base URL, once it answers; fails with its output if it never does."""
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            httpx.get(f"{url}/health/live", timeout=1)
+            return url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"the service did not start:\n{process.communicate()[0]}")
+
+
+@pytest.fixture(scope="module")
+def service(rendered: Callable[[str], Path]) -> Iterator[str]:
+    """The defaults' service on a free port, with Oracle at a port where nothing listens."""
+    port = free_port()
+    process = start(rendered("defaults"), port, **oracle_at(free_port()))
+    yield wait_until_live(process, port)
+    process.terminate()
+    process.communicate(timeout=30)
+
+
+def assert_problem(response: httpx.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == status
+    assert PASSWORD not in response.text
+    assert "Traceback" not in response.text
+
+
+def test_live_answers_200(service: str) -> None:
+    url = service
+    response = httpx.get(f"{url}/health/live")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_ready_answers_503_problem_json(service: str) -> None:
+    url = service
+    response = httpx.get(f"{url}/health/ready")
+    assert_problem(response, 503)
+    assert "DPY-6005" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/books", None),
+        ("GET", "/books/1", None),
+        (
+            "POST",
+            "/books",
+            {"title": "Dune", "isbn": "9780441013593", "price": "9.9", "in_print": 1},
+        ),
+        ("DELETE", "/books/1", None),
+    ],
+)
+def test_crud_calls_answer_503_problem_json(
+    service: str, method: str, path: str, body: object
+) -> None:
+    url = service
+    response = httpx.request(method, f"{url}{path}", json=body)
+    assert_problem(response, 503)
+    assert response.json()["detail"] == "Oracle is unreachable; try again later (DPY-6005)"
+
+
+def test_a_bad_request_is_still_a_422_problem(service: str) -> None:
+    url = service
+    assert_problem(httpx.post(f"{url}/books", json={"title": ""}), 422)
+
+
+def test_the_log_holds_no_password_and_no_traceback(rendered: Callable[[str], Path]) -> None:
+    port = free_port()
+    process = start(rendered("defaults"), port, **oracle_at(free_port()))
+    url = wait_until_live(process, port)
+    for path in ["/books", "/health/ready", "/books/1"]:
+        assert httpx.get(f"{url}{path}").status_code == 503
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    assert "DPY-6005" in output  # the reason is logged, once per failed call
+    assert PASSWORD not in output
+    assert "Traceback" not in output
+
+
+def test_a_bad_setting_stops_startup_naming_the_variable(
+    rendered: Callable[[str], Path],
+) -> None:
+    settings = oracle_at(free_port()) | {"ORACLE_POOL_MAX": "0"}
+    process = start(rendered("defaults"), free_port(), **settings)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode != 0
+    assert "ORACLE_POOL_MAX: Input should be greater than 0" in output
+    assert PASSWORD not in output
