@@ -28,9 +28,15 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-# The error responses a resource route can give, for the OpenAPI document.
+# The error responses a resource route can give, for the OpenAPI document. FastAPI files
+# a response model under application/json; the schema is referenced for problem+json too.
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": status.phrase}
+    status: {
+        "model": Problem,
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+        "description": status.phrase,
+    }
     for status in (
         HTTPStatus.NOT_FOUND,
         HTTPStatus.CONFLICT,
