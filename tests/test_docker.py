@@ -1,0 +1,80 @@
+"""The Dockerfile and compose.yaml a render gives, checked without a Docker engine.
+
+compose.yaml is validated against the Compose Specification's schema; the Dockerfile is
+read with BuildKit's own parser. Building and running them needs Docker, which CI of a
+rendered project has and this machine does not.
+"""
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import dockerfile
+import yaml
+
+from tests.conftest import files, render
+
+
+def test_docker_and_ci_files_come_only_with_their_answers(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", docker=False, ci=False)
+    rendered = files(project)
+    assert not {"Dockerfile", ".dockerignore", "compose.yaml"} & rendered
+    assert not any(name.startswith(".github/") for name in rendered)
+    assert "docker compose" not in (project / "README.md").read_text()
+
+
+def test_compose_file_follows_the_compose_specification(rendered: Callable[[str], Path]) -> None:
+    compose = rendered("defaults") / "compose.yaml"
+    schema = ["--builtin-schema", "vendor.compose-spec"]
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", *schema, str(compose)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_starts_the_service_after_a_healthy_oracle_and_the_migrations(
+    rendered: Callable[[str], Path],
+) -> None:
+    compose = yaml.safe_load((rendered("defaults") / "compose.yaml").read_text())
+    oracle, migrate, app = (compose["services"][name] for name in ["oracle", "migrate", "app"])
+    assert oracle["image"].startswith("gvenzl/oracle-free:")
+    assert oracle["image"].endswith("-slim-faststart")
+    assert oracle["healthcheck"]["test"] == ["CMD", "healthcheck.sh"]
+    assert oracle["environment"]["APP_USER"] == "${ORACLE_USER:-book_service}"
+    assert migrate["command"] == ["alembic", "upgrade", "head"]
+    assert app["depends_on"] == {
+        "oracle": {"condition": "service_healthy"},
+        "migrate": {"condition": "service_completed_successfully"},
+    }
+    for service in (migrate, app):
+        assert service["environment"]["ORACLE_DSN"] == "oracle:1521/FREEPDB1"
+        assert service["image"] == "book-service:local"
+
+
+def test_the_image_is_multi_stage_non_root_and_checks_liveness(
+    rendered: Callable[[str], Path],
+) -> None:
+    commands = dockerfile.parse_file(str(rendered("defaults") / "Dockerfile"))
+    stages = [command for command in commands if command.cmd == "FROM"]
+    assert [stage.value for stage in stages] == [
+        ("python:3.12-slim", "AS", "build"),
+        ("python:3.12-slim",),
+    ]
+    final = commands[commands.index(stages[-1]) :]
+    by_name = {command.cmd: command for command in final}
+    assert by_name["USER"].value == ("app",)
+    assert any(c.cmd == "COPY" and "--from=build" in c.flags for c in final)
+    assert "http://127.0.0.1:8000/health/live" in " ".join(by_name["HEALTHCHECK"].value)
+    cmd = by_name["CMD"].value
+    assert cmd[:2] == ("uvicorn", "book_service.main:app")
+    assert "--proxy-headers" in cmd
+    assert by_name["EXPOSE"].value == ("8000",)
+
+
+def test_the_image_leaves_out_what_it_does_not_need(rendered: Callable[[str], Path]) -> None:
+    ignored = (rendered("defaults") / ".dockerignore").read_text().split()
+    assert {".env", ".venv", ".git", "tests"} <= set(ignored)
