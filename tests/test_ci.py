@@ -1,0 +1,72 @@
+"""The GitHub Actions workflow each variant renders: valid, and clean under zizmor.
+
+check-jsonschema validates it against GitHub's workflow schema (shipped in the package);
+zizmor audits it offline (pinned actions, least privilege, no persisted credentials,
+no template injection) and must find nothing.
+"""
+
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.variants import VARIANTS
+
+WORKFLOW = ".github/workflows/ci.yml"
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_workflow_follows_githubs_schema(rendered: Callable[[str], Path], variant: str) -> None:
+    workflow = rendered(variant) / WORKFLOW
+    result = run(
+        sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
+        str(workflow),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_zizmor_finds_nothing(rendered: Callable[[str], Path], variant: str) -> None:
+    zizmor = Path(sys.executable).parent / "zizmor"
+    result = run(str(zizmor), "--offline", str(rendered(variant) / WORKFLOW))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings to report" in result.stdout
+
+
+def test_every_action_is_pinned_to_a_commit(rendered: Callable[[str], Path]) -> None:
+    uses = re.findall(r"uses: (\S+)", (rendered("defaults") / WORKFLOW).read_text())
+    assert uses
+    assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action) for action in uses), uses
+
+
+@pytest.mark.parametrize(("variant", "version"), [("every-type", "3.11"), ("one-of-each", "3.13")])
+def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_suite(
+    rendered: Callable[[str], Path], variant: str, version: str
+) -> None:
+    jobs = yaml.safe_load((rendered(variant) / WORKFLOW).read_text())["jobs"]
+    for job in jobs.values():
+        setup_uv = next(step for step in job["steps"] if "setup-uv" in step.get("uses", ""))
+        assert setup_uv["with"]["python-version"] == version
+    checks = [step.get("run") for step in jobs["checks"]["steps"]]
+    assert checks[-4:] == [
+        "uv run ruff check .",
+        "uv run ruff format --check .",
+        "uv run mypy",
+        'uv run pytest -m "not oracle"',
+    ]
+    integration = jobs["integration"]
+    oracle = integration["services"]["oracle"]
+    assert oracle["image"].startswith("gvenzl/oracle-free:")
+    assert "--health-cmd healthcheck.sh" in oracle["options"]
+    assert oracle["env"]["APP_USER"] == integration["env"]["ORACLE_USER"]
+    assert oracle["env"]["APP_USER_PASSWORD"] == integration["env"]["ORACLE_PASSWORD"]
+    runs = [step.get("run") for step in integration["steps"]]
+    assert runs[-2:] == ["uv run alembic upgrade head", "uv run pytest -m oracle"]
