@@ -18,7 +18,7 @@ from tests.variants import VARIANTS
 pytestmark = pytest.mark.generated
 
 # Tests of a rendered project that may skip here, and why: only those needing a real Oracle.
-ORACLE_SKIP = "needs a real Oracle: set ORACLE_DSN, ORACLE_USER, ORACLE_PASSWORD"
+ORACLE_SKIP = "needs a real Oracle: set ORACLE_DSN, ORACLE_USER, ORACLE_PASSWORD (or run Docker)"
 
 
 def run(project: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -64,6 +64,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "tests/integration/conftest.py",
         "tests/integration/test_database.py",
         "tests/integration/test_books.py",
+        "tests/integration/test_errors.py",
     }
 
 
