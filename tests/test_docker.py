@@ -17,7 +17,7 @@ from tests.conftest import files, render
 
 
 def test_docker_and_ci_files_come_only_with_their_answers(tmp_path: Path) -> None:
-    project = render(tmp_path / "service", docker=False, ci=False)
+    project = render(tmp_path / "service", docker=False, github_actions=False)
     rendered = files(project)
     assert not {"Dockerfile", ".dockerignore", "compose.yaml"} & rendered
     assert not any(name.startswith(".github/") for name in rendered)

@@ -2,6 +2,7 @@
 
 import os
 import re
+import subprocess
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import files
+from tests.conftest import ROOT, files
 from tests.variants import EVERY_TYPE, VARIANTS
 
 RESOURCE_FILES = [
@@ -162,3 +163,32 @@ def test_every_sql_statement_uses_bind_variables_only(rendered: Callable[[str], 
         assert not re.search(r'\bf"|\.format\(|%s', text), sql  # no SQL built from strings
         assert "OFFSET :offset ROWS FETCH NEXT :limit ROWS ONLY" in text
         assert "RETURNING id, version INTO :id, :version" in text
+
+
+def test_the_templates_own_paths_are_valid_on_windows() -> None:
+    """Cloning this repository on Windows works: no path holds a character it refuses."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert listed
+    for name in listed:
+        for part in name.split("/"):
+            assert not WINDOWS_FORBIDDEN.search(part), name
+            assert not part.endswith((" ", ".")), name
+
+
+def test_the_answers_file_holds_the_questions_answers_and_nothing_secret(
+    rendered: Callable[[str], Path],
+) -> None:
+    questions = {
+        name
+        for name, question in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
+        if not name.startswith("_") and question.get("when") is not False
+    }
+    answers = yaml.safe_load((rendered("defaults") / ".copier-answers.yml").read_text())
+    assert set(answers) == questions | {"_commit", "_src_path"}
+    assert not [name for name in answers if re.search("password|secret|token", name)]
