@@ -63,6 +63,7 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
         'uv run pytest -m "not oracle"',
     ]
     integration = jobs["integration"]
+    assert integration["needs"] == "checks"
     oracle = integration["services"]["oracle"]
     assert oracle["image"].startswith("gvenzl/oracle-free:")
     assert "--health-cmd healthcheck.sh" in oracle["options"]
@@ -70,3 +71,12 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
     assert oracle["env"]["APP_USER_PASSWORD"] == integration["env"]["ORACLE_PASSWORD"]
     runs = [step.get("run") for step in integration["steps"]]
     assert runs[-2:] == ["uv run alembic upgrade head", "uv run pytest -m oracle"]
+
+
+def test_dependabot_keeps_the_pinned_actions_current(rendered: Callable[[str], Path]) -> None:
+    config = rendered("defaults") / ".github/dependabot.yml"
+    schema = ["--builtin-schema", "vendor.dependabot"]
+    result = run(sys.executable, "-m", "check_jsonschema", *schema, str(config))
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = yaml.safe_load(config.read_text())["updates"]
+    assert [update["package-ecosystem"] for update in updates] == ["github-actions"]

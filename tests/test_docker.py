@@ -43,13 +43,16 @@ def test_compose_starts_the_service_after_a_healthy_oracle_and_the_migrations(
     oracle, migrate, app = (compose["services"][name] for name in ["oracle", "migrate", "app"])
     assert oracle["image"].startswith("gvenzl/oracle-free:")
     assert oracle["image"].endswith("-slim-faststart")
-    assert oracle["healthcheck"]["test"] == ["CMD", "healthcheck.sh"]
+    check = " ".join(oracle["healthcheck"]["test"])
+    assert check.startswith("CMD-SHELL healthcheck.sh &&")  # the database is open,
+    assert "sqlplus -S -L" in check  # and the service's user can log in
     assert oracle["environment"]["APP_USER"] == "${ORACLE_USER:-book_service}"
     assert migrate["command"] == ["alembic", "upgrade", "head"]
     assert app["depends_on"] == {
         "oracle": {"condition": "service_healthy"},
         "migrate": {"condition": "service_completed_successfully"},
     }
+    assert app["stop_grace_period"] == "30s"
     for service in (migrate, app):
         assert service["environment"]["ORACLE_DSN"] == "oracle:1521/FREEPDB1"
         assert service["image"] == "book-service:local"

@@ -4,6 +4,7 @@ No database is needed: Alembic prints the DDL for Oracle's dialect, and the chec
 """
 
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -121,3 +122,21 @@ def test_downgrade_drops_every_table_again(rendered: Callable[[str], Path], vari
     dropped = re.findall(r"DROP TABLE (\w+)", alembic(project, "downgrade", "head:base", "--sql"))
     assert sorted(dropped[: len(created)]) == sorted(created)
     assert dropped[: len(created)] == list(reversed(created))
+
+
+def test_a_new_revision_from_the_script_template_is_already_formatted(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    project = tmp_path / "service"
+    shutil.copytree(rendered("defaults"), project)
+    alembic(project, "revision", "-m", "add a note column")
+    (revision,) = (project / "migrations" / "versions").glob("*_add_a_note_column.py")
+    assert 'down_revision: str | Sequence[str] | None = "books"' in revision.read_text()
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", str(revision)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -40,6 +40,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         ".copier-answers.yml",
         ".dockerignore",
         ".env.example",
+        ".github/dependabot.yml",
         ".github/workflows/ci.yml",
         ".gitignore",
         "Dockerfile",
