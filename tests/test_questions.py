@@ -21,6 +21,7 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ({"author_email": "nobody"}, "author_email", "must look like name@example.com"),
     ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ({"executor_workers": 0}, "executor_workers", "must be a positive integer"),
+    ({"executor_queue": -1}, "executor_queue", "must be zero or a positive integer"),
     ({"executor_workers": 1, "pool_max": 0}, "pool_max", "must be a positive integer"),
     ({"pool_min": 0}, "pool_min", "must be a positive integer"),
     ({"pool_increment": 0}, "pool_increment", "must be a positive integer"),

@@ -4,7 +4,7 @@ import logging
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from http import HTTPStatus
-from typing import Any
+from typing import Any, ClassVar
 
 import oracledb
 from fastapi import Request
@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+# Seconds a client should wait before retrying after a 503 for lack of capacity.
+RETRY_AFTER = "1"
 
 
 class Problem(BaseModel):
@@ -51,6 +53,7 @@ class ServiceError(Exception):
     """An error the service expects; its status and detail go to the client as they are."""
 
     status = HTTPStatus.INTERNAL_SERVER_ERROR
+    headers: ClassVar[Mapping[str, str] | None] = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -83,6 +86,13 @@ class DatabaseUnavailableError(ServiceError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
 
 
+class OverloadedError(ServiceError):
+    """Every database thread is busy and enough calls already wait: try again shortly."""
+
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    headers: ClassVar[Mapping[str, str] | None] = {"Retry-After": RETRY_AFTER}
+
+
 # python-oracledb and Oracle error codes, and what each means to a client.
 UNAVAILABLE = "Oracle is unreachable; try again later"
 ORACLE_ERRORS: dict[str, tuple[HTTPStatus, str]] = {
@@ -106,8 +116,6 @@ ORACLE_ERRORS: dict[str, tuple[HTTPStatus, str]] = {
     "ORA-02291": (HTTPStatus.UNPROCESSABLE_ENTITY, "A referenced record does not exist"),
     "ORA-02292": (HTTPStatus.CONFLICT, "Other records still refer to this one"),
 }
-# Seconds a client should wait before retrying when the pool had no free connection.
-RETRY_AFTER = "1"
 
 
 def problem(
@@ -130,7 +138,7 @@ def problem(
 
 
 async def handle_service_error(request: Request, exc: ServiceError) -> JSONResponse:
-    return problem(request, exc.status, exc.detail)
+    return problem(request, exc.status, exc.detail, headers=exc.headers)
 
 
 async def handle_oracle_error(request: Request, exc: oracledb.Error) -> JSONResponse:
