@@ -1,0 +1,62 @@
+"""A request id for every request: in the X-Request-ID header and in every log record.
+
+A client's own X-Request-ID is kept when it looks like one; otherwise the service makes
+one. The id lives in a context variable, so log records written on an executor thread
+carry it too (the bridge copies the context into the thread).
+"""
+
+import logging
+import re
+import uuid
+from contextvars import ContextVar
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+HEADER = "X-Request-ID"
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+ACCEPTED = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+class RequestIdMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get(HEADER, "")
+        current = given if ACCEPTED.fullmatch(given) else uuid.uuid4().hex
+        # Not reset afterwards: each request runs in a task of its own, and the handler of
+        # last resort (500s), which runs outside this middleware, still needs it.
+        request_id.set(current)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)[HEADER] = current
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request id on each record, as `request_id`, for formatters."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log to stderr with time, level, logger and request id, unless logging is set up."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+    )
+    root.addHandler(handler)
+    root.setLevel(level)
