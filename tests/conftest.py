@@ -1,6 +1,8 @@
 """Rendering helpers shared by the template's tests."""
 
 import os
+import subprocess
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -53,6 +55,19 @@ def files(project: Path) -> set[str]:
 def environment(**overrides: str) -> dict[str, str]:
     """This process's environment, for running a rendered project's tools."""
     return {**os.environ, **overrides}
+
+
+def python_module(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m ARGS` from this environment in `cwd`, output captured, never raising."""
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=cwd,
+        env=environment(**env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

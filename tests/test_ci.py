@@ -14,29 +14,29 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import python_module
 from tests.variants import VARIANTS
 
 WORKFLOW = ".github/workflows/ci.yml"
 
 
-def run(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_workflow_follows_githubs_schema(rendered: Callable[[str], Path], variant: str) -> None:
     workflow = rendered(variant) / WORKFLOW
-    result = run(
-        sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows",
-        str(workflow),
-    )  # fmt: skip
+    schema = ["--builtin-schema", "vendor.github-workflows"]
+    result = python_module(workflow.parent, "check_jsonschema", *schema, str(workflow))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_zizmor_finds_nothing(rendered: Callable[[str], Path], variant: str) -> None:
-    zizmor = Path(sys.executable).parent / "zizmor"
-    result = run(str(zizmor), "--offline", str(rendered(variant) / WORKFLOW))
+    zizmor = Path(sys.executable).parent / "zizmor"  # a binary, with no python -m
+    result = subprocess.run(
+        [str(zizmor), "--offline", str(rendered(variant) / WORKFLOW)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings to report" in result.stdout
 
@@ -76,7 +76,7 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
 def test_dependabot_keeps_the_pinned_actions_current(rendered: Callable[[str], Path]) -> None:
     config = rendered("defaults") / ".github/dependabot.yml"
     schema = ["--builtin-schema", "vendor.dependabot"]
-    result = run(sys.executable, "-m", "check_jsonschema", *schema, str(config))
+    result = python_module(config.parent, "check_jsonschema", *schema, str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     updates = yaml.safe_load(config.read_text())["updates"]
     assert [update["package-ecosystem"] for update in updates] == ["github-actions"]

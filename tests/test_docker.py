@@ -5,15 +5,13 @@ read with BuildKit's own parser. Building and running them needs Docker, which C
 rendered project has and this machine does not.
 """
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import dockerfile
 import yaml
 
-from tests.conftest import files, render
+from tests.conftest import files, python_module, render
 
 
 def test_docker_and_ci_files_come_only_with_their_answers(tmp_path: Path) -> None:
@@ -27,12 +25,7 @@ def test_docker_and_ci_files_come_only_with_their_answers(tmp_path: Path) -> Non
 def test_compose_file_follows_the_compose_specification(rendered: Callable[[str], Path]) -> None:
     compose = rendered("defaults") / "compose.yaml"
     schema = ["--builtin-schema", "vendor.compose-spec"]
-    result = subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", *schema, str(compose)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python_module(compose.parent, "check_jsonschema", *schema, str(compose))
     assert result.returncode == 0, result.stdout + result.stderr
 
 

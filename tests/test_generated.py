@@ -6,13 +6,12 @@ They run in this environment, which holds every dependency a rendered service de
 
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import environment
+from tests.conftest import python_module
 from tests.variants import VARIANTS
 
 pytestmark = pytest.mark.generated
@@ -21,31 +20,19 @@ pytestmark = pytest.mark.generated
 ORACLE_SKIP = "needs a real Oracle: set ORACLE_DSN, ORACLE_USER, ORACLE_PASSWORD (or run Docker)"
 
 
-def run(project: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", *command],
-        cwd=project,
-        env=environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def passed(result: subprocess.CompletedProcess[str]) -> bool:
     return result.returncode == 0
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_ruff_finds_nothing(rendered: Callable[[str], Path], variant: str) -> None:
-    result = run(rendered(variant), "ruff", "check", "--no-cache", ".")
+    result = python_module(rendered(variant), "ruff", "check", "--no-cache", ".")
     assert passed(result), result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_the_render_is_already_formatted(rendered: Callable[[str], Path], variant: str) -> None:
-    result = run(rendered(variant), "ruff", "format", "--no-cache", "--diff", ".")
+    result = python_module(rendered(variant), "ruff", "format", "--no-cache", "--diff", ".")
     assert passed(result), result.stdout + result.stderr
 
 
@@ -55,7 +42,7 @@ def test_mypy_strict_finds_nothing(
 ) -> None:
     # One cache for every variant: the third-party modules are the same.
     cache = tmp_path_factory.getbasetemp() / "mypy-cache"
-    result = run(rendered(variant), "mypy", MYPY_CACHE_DIR=str(cache))
+    result = python_module(rendered(variant), "mypy", MYPY_CACHE_DIR=str(cache))
     assert passed(result), result.stdout + result.stderr
 
 
@@ -67,7 +54,7 @@ def test_its_own_tests_pass_and_skip_only_what_needs_oracle(
     record_property: Callable[[str, object], None],
 ) -> None:
     project = rendered(variant)
-    result = run(project, "pytest", "-p", "no:cacheprovider", "-rs", PYTHONPATH="src")
+    result = python_module(project, "pytest", "-p", "no:cacheprovider", "-rs", PYTHONPATH="src")
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert passed(result), result.stdout[-5000:] + result.stderr[-2000:]
     assert re.search(r"\d+ passed", summary), summary

@@ -5,30 +5,20 @@ No database is needed: Alembic prints the DDL for Oracle's dialect, and the chec
 
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, environment
+from tests.conftest import ROOT, python_module
 from tests.variants import VARIANTS
 
 ORACLE_MAX_IDENTIFIER = 30  # bytes, Oracle 12.1
 
 
 def alembic(project: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "alembic", *args],
-        cwd=project,
-        env=environment(PYTHONPATH="src"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python_module(project, "alembic", *args, PYTHONPATH="src")
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -132,11 +122,5 @@ def test_a_new_revision_from_the_script_template_is_already_formatted(
     alembic(project, "revision", "-m", "add a note column")
     (revision,) = (project / "migrations" / "versions").glob("*_add_a_note_column.py")
     assert 'down_revision: str | Sequence[str] | None = "books"' in revision.read_text()
-    result = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--check", "--no-cache", str(revision)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = python_module(project, "ruff", "format", "--check", "--no-cache", str(revision))
     assert result.returncode == 0, result.stdout + result.stderr
