@@ -1,6 +1,7 @@
 """Each variant's migrations, rendered offline as Oracle SQL (`alembic upgrade head --sql`).
 
-No database is needed: Alembic prints the DDL for Oracle's dialect, and the checks read it.
+No database is needed: Alembic prints the DDL for Oracle's dialect, and the checks read it,
+some of them the way SQL*Plus and SQLcl would run it.
 """
 
 import re
@@ -15,10 +16,13 @@ from tests.conftest import ROOT, python_module
 from tests.variants import VARIANTS
 
 ORACLE_MAX_IDENTIFIER = 30  # bytes, Oracle 12.1
+VERSION_WRITE = re.compile(r"(INSERT INTO|UPDATE|DELETE FROM) alembic_version\b")
+# Blocks that end in `;` before their `/`, as PL/SQL must; plain SQL must not.
+PLSQL = re.compile(r"(DECLARE|BEGIN|CREATE (OR REPLACE )?(PROCEDURE|FUNCTION|PACKAGE|TRIGGER))\b")
 
 
-def alembic(project: Path, *args: str) -> str:
-    result = python_module(project, "alembic", *args, PYTHONPATH="src")
+def alembic(project: Path, *args: str, **env: str) -> str:
+    result = python_module(project, "alembic", *args, PYTHONPATH="src", **env)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -26,6 +30,38 @@ def alembic(project: Path, *args: str) -> str:
 def tables(sql: str) -> dict[str, str]:
     """Each CREATE TABLE statement's body, by table name."""
     return dict(re.findall(r"CREATE TABLE (\w+) \((.*?)\n\)", sql, flags=re.DOTALL))
+
+
+def sqlplus_statements(script: str) -> list[str]:
+    """The statements SQL*Plus runs from `script`, checked against its rules on the way.
+
+    A line that is just `/` runs the buffer; a blank line inside a statement ends it early
+    (SQLBLANKLINES is off by default), and a trailing `;` would run it a second time.
+    """
+    *chunks, rest = re.split(r"^/$", script, flags=re.MULTILINE)
+    assert rest.strip() == "", f"left unrun, with no / after it: {rest!r}"
+    statements = []
+    for chunk in chunks:
+        lines = chunk.strip("\n").splitlines()
+        while lines and (not lines[0].strip() or lines[0].startswith("--")):
+            lines.pop(0)  # comments and blank lines before a statement are not part of it
+        statement = "\n".join(lines).rstrip()
+        assert statement, "a / with nothing new before it runs the previous statement again"
+        assert "" not in [line.strip() for line in statement.splitlines()], statement
+        assert PLSQL.match(statement) or not statement.endswith(";"), statement
+        outside_strings = re.sub(r"'(?:[^']|'')*'", "''", statement)
+        assert re.findall(r"(?<![\w:]):\w+", outside_strings) == [], statement
+        statements.append(statement)
+    return statements
+
+
+def assert_version_writes_committed(statements: list[str]) -> None:
+    """Each write to alembic_version is committed before anything else runs."""
+    writes = [statement for statement in statements if VERSION_WRITE.match(statement)]
+    assert writes
+    for statement, after in zip(statements, [*statements[1:], None], strict=True):
+        if VERSION_WRITE.match(statement):
+            assert after == "COMMIT", f"{statement!r} is followed by {after!r}"
 
 
 def resources(variant: str) -> list[tuple[str, list[str]]]:
@@ -112,6 +148,60 @@ def test_downgrade_drops_every_table_again(rendered: Callable[[str], Path], vari
     dropped = re.findall(r"DROP TABLE (\w+)", alembic(project, "downgrade", "head:base", "--sql"))
     assert sorted(dropped[: len(created)]) == sorted(created)
     assert dropped[: len(created)] == list(reversed(created))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_upgrade_script_runs_as_it_is_in_sqlplus(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    statements = sqlplus_statements(alembic(rendered(variant), "upgrade", "head", "--sql"))
+    assert statements[0] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 30"
+    assert statements[1].startswith("CREATE TABLE alembic_version")
+    assert_version_writes_committed(statements)
+    assert statements[-1] == "COMMIT"
+
+
+def test_each_revision_is_committed_before_the_next_one_starts(
+    rendered: Callable[[str], Path],
+) -> None:
+    script = alembic(rendered("every-type"), "upgrade", "head", "--sql")
+    revisions = re.split(r"^-- Running upgrade .*$", script, flags=re.MULTILINE)[1:]
+    assert len(revisions) == len(resources("every-type"))
+    for revision in revisions:
+        statements = sqlplus_statements(revision)
+        assert VERSION_WRITE.match(statements[-2]), statements
+        assert statements[-1] == "COMMIT"
+
+
+@pytest.mark.parametrize("variant", ["defaults", "every-type"])
+def test_the_downgrade_script_runs_as_it_is_in_sqlplus(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    script = alembic(rendered(variant), "downgrade", "head:base", "--sql")
+    statements = sqlplus_statements(script)
+    assert statements[0] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 30"
+    assert_version_writes_committed(statements)
+    assert statements[-2].startswith("DELETE FROM alembic_version")
+    assert statements[-1] == "COMMIT"
+
+
+def test_oracle_ddl_lock_timeout_sets_how_long_ddl_waits_for_a_busy_table(
+    rendered: Callable[[str], Path],
+) -> None:
+    script = alembic(rendered("defaults"), "upgrade", "head", "--sql", ORACLE_DDL_LOCK_TIMEOUT="5")
+    assert sqlplus_statements(script)[0] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 5"
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "2.5", "1000001"])
+def test_a_bad_ddl_lock_timeout_stops_alembic_naming_the_variable(
+    rendered: Callable[[str], Path], value: str
+) -> None:
+    args = ["alembic", "upgrade", "head", "--sql"]
+    env = {"PYTHONPATH": "src", "ORACLE_DDL_LOCK_TIMEOUT": value}
+    result = python_module(rendered("defaults"), *args, **env)
+    assert result.returncode != 0
+    assert "ORACLE_DDL_LOCK_TIMEOUT" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_new_revision_from_the_script_template_is_already_formatted(
