@@ -73,6 +73,18 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
     assert runs[-2:] == ["uv run alembic upgrade head", "uv run pytest -m oracle"]
 
 
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_integration_job_waits_for_the_app_user_before_migrating(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    project = rendered(variant)
+    steps = yaml.safe_load((project / WORKFLOW).read_text())["jobs"]["integration"]["steps"]
+    runs = [step.get("run") for step in steps]
+    # The image is healthy once the database opens; it creates the app user after that.
+    assert runs.index("scripts/wait-for-oracle") < runs.index("uv run alembic upgrade head")
+    assert (project / "scripts/wait-for-oracle").is_file()
+
+
 def test_dependabot_keeps_the_pinned_actions_current(rendered: Callable[[str], Path]) -> None:
     config = rendered("defaults") / ".github/dependabot.yml"
     schema = ["--builtin-schema", "vendor.dependabot"]

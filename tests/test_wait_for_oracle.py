@@ -1,0 +1,96 @@
+"""The rendered scripts/wait-for-oracle, run for real with no Oracle to reach.
+
+`uv run python` is stood in for by this environment's Python (it has python-oracledb), so
+the rendered project needs no install.
+"""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import environment
+
+PASSWORD = "never-printed-7f3a"
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port that refuses connections: bound, so nothing else takes it, never listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def wait_for_oracle(
+    project: Path, tmp_path: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the project's scripts/wait-for-oracle, with `uv run python` as this Python."""
+    stub = tmp_path / "bin"
+    stub.mkdir(exist_ok=True)
+    uv = stub / "uv"
+    uv.write_text(
+        f'#!/bin/sh\n[ "$1 $2" = "run python" ] || exit 99\nshift 2\nexec "{sys.executable}" "$@"\n'
+    )
+    uv.chmod(0o755)
+    path = f"{stub}:{environment()['PATH']}"
+    return subprocess.run(
+        [str(project / "scripts/wait-for-oracle"), *args],
+        env=environment(ORACLE_USER="ci_app", ORACLE_PASSWORD=PASSWORD, PATH=path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_it_gives_up_at_the_deadline_naming_the_error_never_the_password(
+    rendered: Callable[[str], Path], tmp_path: Path, closed_port: int
+) -> None:
+    started = time.monotonic()
+    dsn = f"127.0.0.1:{closed_port}/FREEPDB1"
+    result = wait_for_oracle(rendered("defaults"), tmp_path, "2", ORACLE_DSN=dsn)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 2 <= elapsed < 10
+    assert "ci_app could not log in within 2 s; the last error was DPY-6005" in result.stderr
+    tries = result.stdout.splitlines()
+    assert tries
+    assert all(line == "ci_app cannot log in yet (DPY-6005); trying again in 5 s" for line in tries)
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_locked_account_stops_the_wait_at_once(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # A stand-in python-oracledb whose login always finds the account locked.
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / "oracledb.py").write_text(
+        "class Error(Exception):\n"
+        "    pass\n\n\n"
+        "class _Error:\n"
+        '    full_code = "ORA-28000"\n\n\n'
+        "def connect(**params):\n"
+        "    raise Error(_Error())\n"
+    )
+    started = time.monotonic()
+    result = wait_for_oracle(
+        rendered("defaults"), tmp_path, "300", ORACLE_DSN="db:1521/FREEPDB1", PYTHONPATH=str(fake)
+    )
+    assert result.returncode == 1
+    assert time.monotonic() - started < 10
+    assert "ci_app is locked (ORA-28000): not trying again" in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_deadline_that_is_not_whole_seconds_is_refused(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    result = wait_for_oracle(rendered("defaults"), tmp_path, "soon", ORACLE_DSN="db/FREEPDB1")
+    assert result.returncode == 2
+    assert "usage: scripts/wait-for-oracle [SECONDS]" in result.stderr
