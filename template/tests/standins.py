@@ -1,24 +1,342 @@
-"""Stand-ins for python-oracledb's pool and connections, for tests that run without Oracle.
+"""An Oracle stand-in at python-oracledb's boundary, for tests that run without a database.
 
-Every round trip (execute, ping, commit) holds its thread for `latency` seconds, as a real
-one would; queries find no rows.
+A kinder stand-in than the driver hides bugs, so this one keeps the rules the service
+depends on, each with its source (python-oracledb 26, thin mode; paths in its repository):
+
+- Tables come from the migrations' own DDL (`alembic upgrade head --sql`): their column
+  types, NOT NULL, defaults, identity keys, unique and check constraints.
+- A value bound by value is typed from its Python type, as `OracleMetadata.from_value`
+  does (src/oracledb/impl/base/metadata.pyx): `datetime` and `date` bind as DATE, which
+  holds no fractional seconds (`encode_date`, impl/base/encoders.pyx), unless
+  `setinputsizes` declared DB_TYPE_TIMESTAMP; numbers bind as NUMBER, from `str(value)`,
+  refused with DPY-4014 past 172 characters and DPY-4003 past 40 significant digits or
+  outside 1e-130..1e126 (`encode_number`, impl/base/encoders.pyx).
+- Oracle keeps a NUMBER(P, S) rounded to S places and refuses more than P - S integer
+  digits (ORA-01438); a VARCHAR2(N CHAR) refuses more than N characters or 4000 bytes
+  (ORA-12899) and stores '' as NULL; NOT NULL, unique and check constraints raise
+  ORA-01400, ORA-00001 and ORA-02290 (SQL Language Reference, "Data Types", "Nulls").
+- What a column gives back is what the driver gives (impl/base/cursor.pyx, metadata.pyx,
+  impl/base/decoders.pyx): NUMBER as Decimal with `fetch_decimals`, built from digits
+  with no exponent and no trailing fractional zeros; otherwise int for scale 0, float
+  else; DATE and TIMESTAMP as datetime. RETURNING ... INTO gives each variable a list,
+  one value per row, typed by the variable (impl/thin/messages/base.pyx).
+- Errors are built as the thin driver builds them (`_Error(message, code=...)`, then its
+  `exc_type`; impl/thin/messages/base.pyx), so their class and `full_code` are the
+  driver's, ORA codes it turns into DPY ones included (errors.py ERR_ORACLE_ERROR_XREF).
+- Writes stay uncommitted until `commit()`, or `autocommit` at the statement; a connection
+  given back to the pool rolls back what it left uncommitted.
+- A pool opens a connection (a login) when it has none idle. With refused credentials,
+  each acquire fails with the server's ORA error itself, after two logins (the request's
+  and the pool's growth); creating the pool tries one (impl/thin/pool.pyx,
+  `_bg_task_func`, `_post_create_conn_impl`; tests/test_2400_pool.py).
+
+Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
+of a shape the service does not use fails loudly rather than passing unchecked.
 """
 
+import datetime as dt
+import io
+import itertools
+import re
+import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import cache, partial
+from pathlib import Path
 from typing import Any, cast
 
 import oracledb
+from alembic import command
+from alembic.config import Config
+from oracledb import errors
+
+PROJECT = Path(__file__).resolve().parents[1]
+Row = dict[str, Any]
+
+
+def oracle_error(code: int, message: str) -> oracledb.Error:
+    """A database error as the thin driver raises it for `ORA-<code>`."""
+    error = errors._Error(f"ORA-{code:05d}: {message}", code=code)
+    return cast(oracledb.Error, error.exc_type(error))
+
+
+def error_with_code(full_code: str, message: str) -> oracledb.Error:
+    """The error the driver raises with `full_code` ("ORA-00001" or "DPY-4011")."""
+    if full_code.startswith("ORA-"):
+        return oracle_error(int(full_code[4:]), message)
+    error = errors._Error(f"{full_code}: {message}")
+    return cast(oracledb.Error, error.exc_type(error))
+
+
+def driver_error(number: int, **args: Any) -> oracledb.Error:
+    """A DPY error as the driver raises it (DPY-4003 is `ERR_ORACLE_NUMBER_NO_REPR`)."""
+    return cast(oracledb.Error, errors._create_exception(number, **args))
+
+
+# --- The tables, read from the migrations' DDL ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # NUMBER, VARCHAR2, DATE or TIMESTAMP
+    precision: int | None = None
+    scale: int | None = None
+    length: int | None = None
+    nullable: bool = True
+    identity: bool = False
+    default: Decimal | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, Column]
+    unique: list[tuple[str, str]] = field(default_factory=list)  # constraint, column
+    checks: list[tuple[str, str, tuple[Decimal, ...]]] = field(default_factory=list)
+    rows: dict[Decimal, Row] = field(default_factory=dict)
+    ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+
+COLUMN = re.compile(
+    r"(?P<name>\w+) (?P<type>NUMBER|NUMERIC|VARCHAR2|DATE|TIMESTAMP)"
+    r"(?:\((?P<size>\d+)(?: CHAR)?(?:, ?(?P<scale>\d+))?\))?(?P<rest>.*)"
+)
+UNIQUE = re.compile(r"CONSTRAINT (\w+) UNIQUE \((\w+)\)")
+CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
+
+
+@cache
+def migration_ddl() -> str:
+    """The upgrade script the migrations give, as a DBA would run it."""
+    config = Config(str(PROJECT / "alembic.ini"), output_buffer=io.StringIO())
+    config.attributes["configure_logger"] = False
+    with redirect_stderr(io.StringIO()):
+        command.upgrade(config, "head", sql=True)
+    return cast(io.StringIO, config.output_buffer).getvalue()
+
+
+def tables_from_ddl(ddl: str) -> dict[str, Table]:
+    tables = {}
+    for name, body in re.findall(r"CREATE TABLE (\w+) \((.*?)\n\)", ddl, re.DOTALL):
+        table = Table(name, {})
+        for line in (line.strip().rstrip(",").strip() for line in body.splitlines()):
+            if match := UNIQUE.fullmatch(line):
+                table.unique.append((match[1], match[2]))
+            elif match := CHECK_IN.fullmatch(line):
+                allowed = tuple(Decimal(value) for value in match[3].split(","))
+                table.checks.append((match[1], match[2], allowed))
+            elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
+                rest, size, scale = match["rest"], match["size"], match["scale"]
+                default = re.search(r"DEFAULT (\S+)", rest)
+                column = Column(
+                    name=match["name"],
+                    type="NUMBER" if match["type"] == "NUMERIC" else match["type"],
+                    precision=int(size) if size and match["type"] != "VARCHAR2" else None,
+                    scale=int(scale or 0) if size and match["type"] != "VARCHAR2" else None,
+                    length=int(size) if size and match["type"] == "VARCHAR2" else None,
+                    nullable="NOT NULL" not in rest,
+                    identity="IDENTITY" in rest,
+                    default=Decimal(default[1]) if default else None,
+                )
+                table.columns[column.name] = column
+        tables[name] = table
+    return tables
+
+
+# --- Values: from Python to the wire, into a column, and back ---------------------------
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A bound value as the driver sends it: its Oracle type and value."""
+
+    type: str  # NUMBER, VARCHAR2, DATE, TIMESTAMP, BOOLEAN, or NULL
+    value: Any
+
+
+DECLARED = {
+    oracledb.DB_TYPE_TIMESTAMP: "TIMESTAMP",
+    oracledb.DB_TYPE_DATE: "DATE",
+    oracledb.DB_TYPE_NUMBER: "NUMBER",
+    oracledb.DB_TYPE_VARCHAR: "VARCHAR2",
+    dt.datetime: "TIMESTAMP",  # from_type: a declared datetime is a TIMESTAMP
+}
+
+
+def encode(value: Any, declared: object = None) -> Typed:
+    """How python-oracledb sends `value`: typed by `declared`, else by its Python type."""
+    if value is None:
+        return Typed("NULL", None)
+    kind = DECLARED.get(declared) if declared is not None else None
+    if kind is None:
+        if isinstance(value, bool):
+            kind = "BOOLEAN"
+        elif isinstance(value, int | Decimal):
+            kind = "NUMBER"
+        elif isinstance(value, dt.date):  # datetime too: from_value gives DATE
+            kind = "DATE"
+        elif isinstance(value, str):
+            kind = "VARCHAR2"
+        else:
+            raise NotImplementedError(f"the stand-in does not bind {type(value).__name__}")
+    if kind == "NUMBER":
+        return Typed(kind, encode_number(value))
+    if kind in ("DATE", "TIMESTAMP"):
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime(value.year, value.month, value.day)
+        # encode_date writes year to second; only a TIMESTAMP carries the fraction.
+        return Typed(kind, value if kind == "TIMESTAMP" else value.replace(microsecond=0))
+    return Typed(kind, value)
+
+
+def encode_number(value: int | Decimal) -> Decimal:
+    text = str(value)
+    if len(text) > 172:
+        raise driver_error(errors.ERR_NUMBER_STRING_TOO_LONG)
+    number = Decimal(text)
+    digits = number.as_tuple().digits
+    significant = "".join(map(str, digits)).strip("0")
+    if number and (
+        len(significant) > 40 or not Decimal("1e-130") <= abs(number) < Decimal("1e126")
+    ):
+        raise driver_error(errors.ERR_ORACLE_NUMBER_NO_REPR)
+    return number
+
+
+def store(table: Table, column: Column, typed: Typed) -> Any:
+    """What Oracle keeps when `typed` is written to `column`."""
+    if typed.type == "NULL" or (typed.type == "VARCHAR2" and typed.value == ""):
+        return None  # Oracle holds a zero-length string as NULL
+    where = f'"{table.name.upper()}"."{column.name.upper()}"'
+    if column.type == "NUMBER" and typed.type == "NUMBER":
+        if column.precision is None:
+            return typed.value  # an unconstrained NUMBER keeps what it is given
+        scale = column.scale or 0
+        # Oracle rounds half away from zero; 38 digits need more than Python's default 28.
+        places = Decimal(1).scaleb(-scale)
+        number = typed.value.quantize(places, ROUND_HALF_UP, context=Context(prec=100))
+        if abs(number) >= Decimal(10) ** (column.precision - scale):
+            raise oracle_error(
+                1438, "value larger than specified precision allowed for this column"
+            )
+        return number
+    if column.type == "VARCHAR2" and typed.type == "VARCHAR2":
+        actual = len(typed.value)
+        limit = column.length or 4000
+        if actual > limit or len(typed.value.encode()) > 4000:
+            raise oracle_error(
+                12899, f"value too large for column {where} (actual: {actual}, maximum: {limit})"
+            )
+        return typed.value
+    if column.type == "TIMESTAMP" and typed.type in ("DATE", "TIMESTAMP"):
+        return typed.value  # a DATE becomes a TIMESTAMP with no fraction
+    if column.type == "DATE" and typed.type == "DATE":
+        return typed.value
+    raise NotImplementedError(
+        f"the stand-in does not convert {typed.type} to {column.type} ({where}); "
+        "the service binds every column in its own type"
+    )
+
+
+def number_text(number: Decimal) -> str:
+    """The text python-oracledb builds a NUMBER from: digits, no exponent, no trailing
+    fractional zeros (decode_number, impl/base/decoders.pyx)."""
+    text = format(number.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def fetch(column: Column, value: Any, *, decimals: bool) -> Any:
+    """A column's value as a query gives it (fetch_decimals, or int for scale 0, or float)."""
+    if value is None or column.type != "NUMBER":
+        return value
+    if decimals:
+        return Decimal(number_text(value))
+    if column.scale == 0 or (column.precision is None and value == value.to_integral()):
+        return int(value)
+    return float(value)
+
+
+class Var:
+    """cursor.var(): typed by what it was made for; after RETURNING, a list per row."""
+
+    def __init__(self, kind: object, size: int = 0) -> None:
+        self.kind = kind
+        self.size = size
+        self.values: list[Any] = []
+
+    def getvalue(self, pos: int = 0) -> list[Any]:
+        return self.values
+
+    def receive(self, column: Column, value: Any) -> None:
+        if value is None:
+            self.values.append(None)
+        elif self.kind is int:
+            self.values.append(int(value))
+        elif self.kind is Decimal:
+            self.values.append(Decimal(number_text(value)))
+        elif self.kind in (str, oracledb.DB_TYPE_VARCHAR):
+            self.values.append(str(value))
+        elif self.kind in (oracledb.DB_TYPE_DATE, oracledb.DB_TYPE_TIMESTAMP, dt.datetime):
+            if column.type == "TIMESTAMP" and self.kind is oracledb.DB_TYPE_DATE:
+                value = value.replace(microsecond=0)
+            self.values.append(value)
+        else:
+            raise NotImplementedError(f"the stand-in has no variables of {self.kind!r}")
+
+
+# --- Statements: the shapes the SQL modules use --------------------------------------
+
+SELECT = re.compile(
+    r"SELECT (?P<columns>.+?) FROM (?P<table>\w+)(?: WHERE (?P<where>.+?))?"
+    r"(?: ORDER BY (?P<order>\w+))?"
+    r"(?: OFFSET :(?P<offset>\w+) ROWS FETCH NEXT :(?P<limit>\w+) ROWS ONLY)?"
+)
+INSERT = re.compile(
+    r"INSERT INTO (?P<table>\w+) \((?P<columns>.+?)\) VALUES \((?P<values>.+?)\)"
+    r"(?: RETURNING (?P<returning>.+?) INTO (?P<into>.+))?"
+)
+UPDATE = re.compile(
+    r"UPDATE (?P<table>\w+) SET (?P<set>.+?) WHERE (?P<where>.+?)"
+    r"(?: RETURNING (?P<returning>.+?) INTO (?P<into>.+))?"
+)
+DELETE = re.compile(r"DELETE FROM (?P<table>\w+)(?: WHERE (?P<where>.+))?")
+
+
+def normalized(statement: str) -> str:
+    text = " ".join(statement.split())
+    return re.sub(r"\( | \)", lambda match: match[0].strip(), text)
+
+
+def names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",")]
+
+
+class Database:
+    """The tables every pool of one test shares, behind one lock."""
+
+    def __init__(self, ddl: str | None = None) -> None:
+        self.tables = tables_from_ddl(ddl if ddl is not None else migration_ddl())
+        self.lock = threading.Lock()
+
+    def table(self, name: str) -> Table:
+        if name not in self.tables:
+            raise oracle_error(942, "table or view does not exist")
+        return self.tables[name]
 
 
 class StandInCursor:
-    def __init__(self, latency: float) -> None:
-        self.latency = latency
+    def __init__(self, connection: "StandInConnection") -> None:
+        self.connection = connection
         self.arraysize = 100
         self.prefetchrows = 2
-        self.rowfactory: Any = None
+        self.rowfactory: Callable[..., Any] | None = None
         self.rowcount = 0
+        self.rows: list[tuple[Any, ...]] = []
+        self.input_sizes: dict[str, object] = {}
 
     def __enter__(self) -> "StandInCursor":
         return self
@@ -26,48 +344,247 @@ class StandInCursor:
     def __exit__(self, *exc_info: object) -> None:
         return None
 
-    def execute(self, statement: str, parameters: object = None, **options: object) -> None:
-        time.sleep(self.latency)
+    def var(self, kind: object, size: int = 0) -> Var:
+        return Var(kind, size)
+
+    def setinputsizes(self, **sizes: object) -> None:
+        self.input_sizes = sizes
+
+    def execute(
+        self,
+        statement: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        fetch_decimals: bool = False,
+        **keyword_parameters: Any,
+    ) -> None:
+        binds = (parameters or {}) | keyword_parameters
+        self.connection.round_trip()
+        text = normalized(statement)
+        database = self.connection.pool.database
+        with database.lock:
+            if match := SELECT.fullmatch(text):
+                self.select(database.table(match["table"]), match, binds, fetch_decimals)
+            elif match := INSERT.fullmatch(text):
+                self.insert(database.table(match["table"]), match, binds)
+            elif match := UPDATE.fullmatch(text):
+                self.update(database.table(match["table"]), match, binds)
+            elif match := DELETE.fullmatch(text):
+                self.delete(database.table(match["table"]), match, binds)
+            else:
+                raise NotImplementedError(f"the stand-in does not run: {text}")
+            if self.connection.autocommit:
+                self.connection.undo.clear()  # the commit rides on this round trip
+        self.input_sizes = {}
+
+    # Reads
+
+    def matching(self, table: Table, where: str | None, binds: dict[str, Any]) -> list[Row]:
+        if where is None:
+            return list(table.rows.values())
+        # Compared as Oracle compares: a value no column could hold simply matches nothing.
+        terms = [term.split(" = ") for term in where.split(" AND ")]
+        wanted = {column: self.bound(bind, binds).value for column, bind in terms}
+        return [
+            row
+            for row in table.rows.values()
+            if all(row[column] == value for column, value in wanted.items())
+        ]
+
+    def select(
+        self, table: Table, match: re.Match[str], binds: dict[str, Any], decimals: bool
+    ) -> None:
+        rows = self.matching(table, match["where"], binds)
+        if match["order"]:
+            rows.sort(key=lambda row: row[match["order"]])
+        if match["offset"]:
+            offset, limit = int(binds[match["offset"]]), int(binds[match["limit"]])
+            rows = rows[offset : offset + limit]
+        columns = [table.columns[name] for name in names(match["columns"])]
+        self.rows = [
+            tuple(fetch(column, row[column.name], decimals=decimals) for column in columns)
+            for row in rows
+        ]
+        self.rowcount = 0
+        # Rows past the first round trip's prefetch cost one more per `arraysize`.
+        extra = max(0, len(self.rows) - self.prefetchrows)
+        for _ in range(-(-extra // max(self.arraysize, 1))):
+            self.connection.round_trip(sleep=False)
 
     def fetchall(self) -> list[Any]:
-        return []
+        rows, self.rows = self.rows, []
+        self.rowcount += len(rows)
+        return [self.rowfactory(*row) if self.rowfactory else row for row in rows]
 
     def fetchone(self) -> Any:
-        return None
+        if not self.rows:
+            return None
+        self.rowcount += 1
+        row = self.rows.pop(0)
+        return self.rowfactory(*row) if self.rowfactory else row
+
+    # Writes
+
+    def bound(self, bind: str, binds: dict[str, Any]) -> Typed:
+        name = bind.strip().removeprefix(":")
+        if name not in binds:
+            raise driver_error(errors.ERR_MISSING_BIND_VALUE, name=name)
+        return encode(binds[name], self.input_sizes.get(name))
+
+    def check(self, table: Table, row: Row, key: Decimal | None) -> None:
+        for column in table.columns.values():
+            if row[column.name] is None and not column.nullable:
+                where = f'("{table.name.upper()}"."{column.name.upper()}")'
+                if key is None:
+                    raise oracle_error(1400, f"cannot insert NULL into {where}")
+                raise oracle_error(1407, f"cannot update {where} to NULL")
+        for name, checked, allowed in table.checks:
+            if row[checked] is not None and row[checked] not in allowed:
+                raise oracle_error(2290, f"check constraint ({name.upper()}) violated")
+        for name, unique in table.unique:
+            for other_key, other in table.rows.items():
+                if other_key != key and row[unique] is not None and other[unique] == row[unique]:
+                    raise oracle_error(1, f"unique constraint ({name.upper()}) violated")
+
+    def returning(
+        self, table: Table, match: re.Match[str], binds: dict[str, Any], rows: list[Row]
+    ) -> None:
+        if not match["returning"]:
+            return
+        for name, bind in zip(names(match["returning"]), names(match["into"]), strict=True):
+            var = binds[bind.removeprefix(":")]
+            if not isinstance(var, Var):
+                raise NotImplementedError("RETURNING INTO needs a variable from cursor.var()")
+            var.values = []
+            for row in rows:
+                var.receive(table.columns[name], row[name])
+
+    def insert(self, table: Table, match: re.Match[str], binds: dict[str, Any]) -> None:
+        given = dict(zip(names(match["columns"]), names(match["values"]), strict=True))
+        row: Row = {}
+        for column in table.columns.values():
+            if column.identity:
+                row[column.name] = Decimal(next(table.ids))
+            elif column.name in given:
+                row[column.name] = store(table, column, self.bound(given[column.name], binds))
+            else:
+                row[column.name] = column.default
+        self.check(table, row, None)
+        key = row["id"]
+        table.rows[key] = row
+        self.connection.undo.append(partial(table.rows.pop, key))
+        self.rowcount = 1
+        self.returning(table, match, binds, [row])
+
+    def update(self, table: Table, match: re.Match[str], binds: dict[str, Any]) -> None:
+        changed = []
+        for row in self.matching(table, match["where"], binds):
+            new = dict(row)
+            for assignment in names(match["set"]):
+                name, expression = (part.strip() for part in assignment.split(" = "))
+                if expression == f"{name} + 1":
+                    new[name] = row[name] + 1
+                else:
+                    new[name] = store(table, table.columns[name], self.bound(expression, binds))
+            self.check(table, new, row["id"])
+            changed.append((row, new))
+        for old, new in changed:
+            table.rows[old["id"]] = new
+            self.connection.undo.append(partial(table.rows.__setitem__, old["id"], old))
+        self.rowcount = len(changed)
+        self.returning(table, match, binds, [new for _, new in changed])
+
+    def delete(self, table: Table, match: re.Match[str], binds: dict[str, Any]) -> None:
+        gone = self.matching(table, match["where"], binds)
+        for row in gone:
+            del table.rows[row["id"]]
+            self.connection.undo.append(partial(table.rows.__setitem__, row["id"], row))
+        self.rowcount = len(gone)
 
 
 class StandInConnection:
-    def __init__(self, latency: float) -> None:
-        self.latency = latency
+    def __init__(self, pool: "StandInPool") -> None:
+        self.pool = pool
         self.call_timeout = 0
+        self.autocommit = False
+        self.undo: list[Callable[[], Any]] = []
+
+    def round_trip(self, *, sleep: bool = True) -> None:
+        self.pool.round_trips += 1
+        if sleep and self.pool.latency:
+            time.sleep(self.pool.latency)
 
     def cursor(self) -> StandInCursor:
-        return StandInCursor(self.latency)
+        return StandInCursor(self)
 
     def ping(self) -> None:
-        time.sleep(self.latency)
+        self.round_trip()
 
     def commit(self) -> None:
-        time.sleep(self.latency)
+        self.round_trip()
+        self.undo.clear()
+
+    def rollback(self) -> None:
+        self.round_trip()
+        with self.pool.database.lock:
+            for step in reversed(self.undo):
+                step()
+        self.undo.clear()
 
 
 class StandInPool:
-    """Hands out stand-in connections and counts them out and back."""
+    """A pool of stand-in connections over one stand-in Database, counting what it does."""
 
-    def __init__(self, latency: float = 0.0) -> None:
+    def __init__(
+        self,
+        latency: float = 0.0,
+        *,
+        database: Database | None = None,
+        refuse_logins: int | None = None,
+    ) -> None:
         self.latency = latency
-        self.acquired = 0
-        self.released = 0
+        self.database = database or Database()
+        # An ORA code every login fails with (1017: wrong password), or None.
+        self.refuse_logins = refuse_logins
+        self.idle: list[StandInConnection] = []
+        self.lock = threading.Lock()
+        self.logins = self.opened = self.busy = 0
+        self.acquired = self.released = self.round_trips = 0
         self.closed = False
+        if refuse_logins is not None:
+            self.logins += 1  # the pool's first attempt at its minimum, in the background
+
+    def login(self) -> StandInConnection:
+        self.logins += 1
+        if self.refuse_logins is not None:
+            self.logins += 1  # the pool's growth attempt, which fails silently
+            raise oracle_error(self.refuse_logins, "invalid credential or not authorized")
+        self.opened += 1
+        return StandInConnection(self)
+
+    def log_in_once(self) -> None:
+        """The bridge's own try of refused credentials: one login, outside the pool."""
+        with self.lock:
+            self.logins += 1
+            if self.refuse_logins is not None:
+                raise oracle_error(self.refuse_logins, "invalid credential or not authorized")
 
     @contextmanager
     def acquire(self) -> Iterator[oracledb.Connection]:
-        self.acquired += 1
+        with self.lock:
+            connection = self.idle.pop() if self.idle else self.login()
+            self.acquired += 1
+            self.busy += 1
         try:
             # Typed as the real thing: the code under test only uses what the stand-in has.
-            yield cast(oracledb.Connection, StandInConnection(self.latency))
+            yield cast(oracledb.Connection, connection)
         finally:
-            self.released += 1
+            if connection.undo:
+                connection.rollback()  # released with work uncommitted: rolled back
+            with self.lock:
+                self.released += 1
+                self.busy -= 1
+                self.idle.append(connection)
 
     def close(self, force: bool = False) -> None:
         self.closed = True

@@ -1,11 +1,13 @@
 """How values are held in Oracle columns, and back: one converter for each direction.
 
-Booleans live in NUMBER(1) as 0 or 1 (SQL BOOLEAN needs Oracle 23ai). Timestamps live in
+Booleans live in NUMBER(1) as 0 or 1 (SQL BOOLEAN needs Oracle 23ai), and come back as
+the Decimal a NUMBER is read as. Timestamps live in
 TIMESTAMP as naive UTC; the API only takes and gives timezone-aware ones. DATE comes back
 as a datetime at midnight. Each converter passes None through, for optional fields.
 """
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import overload
 
 
@@ -18,10 +20,10 @@ def bool_to_db(value: bool | None) -> int | None:
 
 
 @overload
-def bool_from_db(value: int) -> bool: ...
+def bool_from_db(value: Decimal) -> bool: ...
 @overload
 def bool_from_db(value: None) -> None: ...
-def bool_from_db(value: int | None) -> bool | None:
+def bool_from_db(value: Decimal | None) -> bool | None:
     return None if value is None else bool(value)
 
 
