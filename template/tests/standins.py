@@ -263,9 +263,8 @@ def fetch(column: Column, value: Any, *, decimals: bool) -> Any:
 class Var:
     """cursor.var(): typed by what it was made for; after RETURNING, a list per row."""
 
-    def __init__(self, kind: object, size: int = 0) -> None:
+    def __init__(self, kind: object) -> None:
         self.kind = kind
-        self.size = size
         self.values: list[Any] = []
 
     def getvalue(self, pos: int = 0) -> list[Any]:
@@ -315,7 +314,7 @@ def names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",")]
 
 
-class Database:
+class StandInDatabase:
     """The tables every pool of one test shares, behind one lock."""
 
     def __init__(self, ddl: str | None = None) -> None:
@@ -345,7 +344,8 @@ class StandInCursor:
         return None
 
     def var(self, kind: object, size: int = 0) -> Var:
-        return Var(kind, size)
+        # The service gives no size: a string variable then holds 4000 (types.pyx, VARCHAR).
+        return Var(kind)
 
     def setinputsizes(self, **sizes: object) -> None:
         self.input_sizes = sizes
@@ -539,11 +539,11 @@ class StandInPool:
         self,
         latency: float = 0.0,
         *,
-        database: Database | None = None,
+        database: StandInDatabase | None = None,
         refuse_logins: int | None = None,
     ) -> None:
         self.latency = latency
-        self.database = database or Database()
+        self.database = database or StandInDatabase()
         # An ORA code every login fails with (1017: wrong password), or None.
         self.refuse_logins = refuse_logins
         self.idle: list[StandInConnection] = []
@@ -554,25 +554,30 @@ class StandInPool:
         if refuse_logins is not None:
             self.logins += 1  # the pool's first attempt at its minimum, in the background
 
-    def login(self) -> StandInConnection:
+    def log_in(self) -> None:
+        """One login: refused with the server's own error when `refuse_logins` says so."""
         self.logins += 1
         if self.refuse_logins is not None:
-            self.logins += 1  # the pool's growth attempt, which fails silently
             raise oracle_error(self.refuse_logins, "invalid credential or not authorized")
+
+    def open_connection(self) -> StandInConnection:
+        try:
+            self.log_in()
+        except oracledb.Error:
+            self.logins += 1  # the pool's growth attempt, which fails silently
+            raise
         self.opened += 1
         return StandInConnection(self)
 
     def log_in_once(self) -> None:
         """The bridge's own try of refused credentials: one login, outside the pool."""
         with self.lock:
-            self.logins += 1
-            if self.refuse_logins is not None:
-                raise oracle_error(self.refuse_logins, "invalid credential or not authorized")
+            self.log_in()
 
     @contextmanager
     def acquire(self) -> Iterator[oracledb.Connection]:
         with self.lock:
-            connection = self.idle.pop() if self.idle else self.login()
+            connection = self.idle.pop() if self.idle else self.open_connection()
             self.acquired += 1
             self.busy += 1
         try:
