@@ -4,12 +4,14 @@
     python bench/run.py --quick    # one short cell per scenario, to check the harness
 
 Renders the template with its defaults, runs it under uvicorn (one process) with only the
-oracledb pool replaced (bench/standin.py: each execute and commit holds its thread for L),
+oracledb pool replaced by the project's own stand-in (tests/standins.py, which binds and
+stores as the driver and Oracle do; each round trip holds its thread for L),
 drives it with wrk, and probes event-loop lag on the side. Writes bench/results/.
 """
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import platform
@@ -34,7 +36,17 @@ ROOT = HERE.parent
 RESULTS = HERE / "results"
 LATENCIES_MS = [0, 5, 20, 50]
 WORKERS = [4, 20]
-BOOK = '{"title": "T", "isbn": "0000000000001", "price": "9.99", "in_print": true}'
+# Each POST sends a new ISBN (the column is unique): wrk counts up from a fresh start each run.
+BOOK = '{"title": "T", "isbn": "%013d", "price": "9.99", "in_print": true}'
+POST_SCRIPT = """
+counter = %d
+request = function()
+    counter = counter + 1
+    local headers = {["Content-Type"] = "application/json"}
+    return wrk.format("POST", nil, headers, string.format('%s', counter))
+end
+"""
+runs = itertools.count(1)
 ENDPOINTS = {"list": "/books?limit=20", "read": "/books/1", "create": "/books"}
 
 
@@ -58,7 +70,8 @@ class Server:
         self.port = free_port()
         env = {
             **os.environ,
-            "PYTHONPATH": f"{project / 'src'}{os.pathsep}{HERE}",
+            # The service, its stand-in (tests/standins.py) and bench/service.py.
+            "PYTHONPATH": os.pathsep.join(map(str, [project / "src", project, HERE])),
             "BENCH_LATENCY_MS": str(latency_ms),
             "ORACLE_DSN": "stand-in",
             "ORACLE_USER": "bench",
@@ -120,11 +133,7 @@ def wrk(url: str, connections: int, seconds: float, post: bool) -> dict[str, flo
     ]
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
         if post:
-            script.write(
-                'wrk.method = "POST"\n'
-                f"wrk.body = '{BOOK}'\n"
-                'wrk.headers["Content-Type"] = "application/json"\n'
-            )
+            script.write(POST_SCRIPT % (next(runs) * 10**8, BOOK))
             script.flush()
             command[1:1] = ["-s", script.name]
         output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
