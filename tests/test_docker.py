@@ -51,6 +51,23 @@ def test_compose_starts_the_service_after_a_healthy_oracle_and_the_migrations(
         assert service["image"] == "book-service:local"
 
 
+def test_compose_publishes_ports_on_the_loopback_address_and_needs_a_password(
+    rendered: Callable[[str], Path],
+) -> None:
+    compose = yaml.safe_load((rendered("defaults") / "compose.yaml").read_text())
+    ports = [port for service in compose["services"].values() for port in service.get("ports", [])]
+    assert ports == [
+        "${PUBLISH_ADDRESS:-127.0.0.1}:1521:1521",
+        "${PUBLISH_ADDRESS:-127.0.0.1}:8000:8000",
+    ]
+    oracle = compose["services"]["oracle"]
+    assert oracle["environment"]["APP_USER_PASSWORD"] == (
+        "${ORACLE_PASSWORD:?set ORACLE_PASSWORD in .env}"  # empty counts as unset
+    )
+    example = (rendered("defaults") / ".env.example").read_text().splitlines()
+    assert "ORACLE_PASSWORD=" in example  # no example password that would run
+
+
 def test_the_image_is_multi_stage_non_root_and_checks_liveness(
     rendered: Callable[[str], Path],
 ) -> None:

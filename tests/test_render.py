@@ -61,6 +61,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         f"{package}/columns.py",
         f"{package}/request_id.py",
         f"{package}/disconnect.py",
+        f"{package}/body_limit.py",
         *(f"{package}/books/{name}" for name in RESOURCE_FILES),
         *(f"tests/{name}" for name in ["__init__.py", "conftest.py", "standins.py"]),
         *(f"tests/{name}" for name in ["test_config.py", "test_db.py", "test_errors.py"]),
@@ -68,6 +69,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "tests/test_oracle_errors.py",
         "tests/test_request_id.py",
         "tests/test_disconnect.py",
+        "tests/test_body_limit.py",
         *(f"tests/books/{name}" for name in RESOURCE_TESTS),
         "tests/integration/__init__.py",
         "tests/integration/conftest.py",
@@ -149,7 +151,7 @@ def test_the_sizes_become_the_settings_defaults(rendered: Callable[[str], Path])
     ]:
         assert line in example.splitlines()
     config = next((rendered("one-of-each") / "src").glob("*/config.py")).read_text()
-    assert "executor_workers: PositiveInt = 1\n" in config
+    assert "executor_workers: Threads = 1\n" in config
 
 
 def test_the_default_pool_follows_the_executor(tmp_path: Path) -> None:

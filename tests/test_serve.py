@@ -4,8 +4,11 @@ answers 503 problem JSON wherever Oracle is needed, never a traceback or the pas
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -135,5 +138,53 @@ def test_a_bad_setting_stops_startup_naming_the_variable(
     process = start(rendered("defaults"), free_port(), **settings)
     output, _ = process.communicate(timeout=60)
     assert process.returncode != 0
-    assert "ORACLE_POOL_MAX: Input should be greater than 0" in output
+    assert "ORACLE_POOL_MAX: Input should be greater than or equal to 1" in output
     assert PASSWORD not in output
+
+
+@contextmanager
+def silent_oracle() -> Iterator[int]:
+    """A port that accepts TCP connections and never says a word: a hung database."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in [*accepted, listener]:
+            connection.close()
+
+
+def test_a_silent_oracle_cannot_hold_up_shutdown(rendered: Callable[[str], Path]) -> None:
+    with silent_oracle() as oracle_port:
+        port = free_port()
+        settings = {"ORACLE_POOL_TIMEOUT": "1", "ORACLE_CLOSE_TIMEOUT": "2"}
+        process = start(rendered("defaults"), port, **oracle_at(oracle_port), **settings)
+        url = wait_until_live(process, port)
+        with ThreadPoolExecutor() as clients:
+            in_flight = clients.submit(httpx.get, f"{url}/books", timeout=30)
+            ready = clients.submit(httpx.get, f"{url}/health/ready", timeout=30)
+            time.sleep(0.3)
+            stopping = time.monotonic()
+            process.terminate()
+            output, _ = process.communicate(timeout=60)
+            stopped = time.monotonic() - stopping
+            answers = [in_flight.result(), ready.result()]
+    # Each accepted request got its answer; then the bridge gave the pool 2 s and left it.
+    assert [answer.status_code for answer in answers] == [503, 503], output
+    assert "abandoning" in output
+    assert "Traceback" not in output
+    assert stopped < 10, output  # the pool timeout, the close timeout, and a second to exit

@@ -555,8 +555,14 @@ class StandInConnection:
 
     def round_trip(self, *, sleep: bool = True) -> None:
         self.pool.round_trips += 1
-        if sleep and self.pool.latency:
-            time.sleep(self.pool.latency)
+        if not (sleep and self.pool.latency):
+            return
+        # A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024.
+        limit = self.call_timeout / 1000
+        if limit and self.pool.latency > limit:
+            time.sleep(limit)
+            raise driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.call_timeout)
+        time.sleep(self.pool.latency)
 
     def cursor(self) -> StandInCursor:
         return StandInCursor(self)

@@ -8,7 +8,41 @@ as a datetime at midnight. Each converter passes None through, for optional fiel
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import overload
+from typing import Annotated, Any, overload
+
+from pydantic import AfterValidator, AwareDatetime, Field
+
+# Keys and versions live in NUMBER(19) and start at 1: an identity, and the first version.
+KEY_MAX = 10**19 - 1
+Version = Annotated[int, Field(ge=1, le=KEY_MAX)]
+
+
+def number(precision: int, scale: int) -> Any:
+    """The rules of a NUMBER(precision, scale) column, stated in the OpenAPI schema too."""
+    bound = 10 ** (precision - scale)
+    return Field(
+        max_digits=precision,
+        decimal_places=scale,
+        gt=-bound,
+        lt=bound,
+        description=f"At most {precision} digits, {scale} of them after the decimal point",
+    )
+
+
+def in_utc_range(value: datetime) -> datetime:
+    """A timestamp is stored in UTC: refuse one whose UTC value no datetime can hold."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("its UTC value must fall within the years 1 to 9999") from None
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(in_utc_range),
+    Field(description="With its UTC offset; the UTC value falls within the years 1 to 9999"),
+]
 
 
 @overload

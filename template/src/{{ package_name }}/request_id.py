@@ -48,6 +48,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class OneLineFormatter(logging.Formatter):
+    """One line per record: a driver error's second line ("Help: ...") or a traceback
+    would otherwise reach the log as lines of their own, with no time or request id."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(record).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log to stderr with time, level, logger and request id, unless logging is set up."""
     root = logging.getLogger()
@@ -56,7 +64,7 @@ def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        OneLineFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
     )
     root.addHandler(handler)
     root.setLevel(level)
