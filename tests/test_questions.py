@@ -1,27 +1,50 @@
 """Every answer that would break the rendered service is refused, naming the question and rule."""
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import render
+from tests.conftest import ROOT, render
+from tests.modules import reserved
 
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ({"project_name": "  "}, "project_name", "must not be empty"),
     ({"project_name": 'My "Best" Service'}, "project_name", "without double quotes"),
+    ({"project_name": "Book Service\n"}, "project_name", "one line of printable characters"),
+    ({"project_name": "Book\tService"}, "project_name", "one line of printable characters"),
+    ({"project_name": "B" * 61}, "project_name", "must fit in 60 columns (61 given"),
+    ({"project_name": "書" * 31}, "project_name", "must fit in 60 columns (62 given"),
+    ({"project_name": "Book\u2028Service"}, "project_name", "one line of printable"),
+    ({"project_slug": "book-service\n"}, "project_slug", "lowercase letters, digits and single"),
+    ({"package_name": "book_service\n"}, "package_name", "must be snake_case"),
     ({"project_slug": "Book_Service"}, "project_slug", "lowercase letters, digits and single"),
     ({"project_slug": "book--service"}, "project_slug", "single hyphens"),
     ({"package_name": "9lives"}, "package_name", "must be snake_case"),
     ({"package_name": "class"}, "package_name", "must not be a Python keyword"),
-    ({"package_name": "fastapi"}, "package_name", "must not shadow a module"),
+    *(
+        ({"package_name": name}, "package_name", "of a package the service depends on")
+        for name in ["fastapi", "sqlalchemy", "uuid", "email", "alembic", "http", "anyio"]
+    ),
+    ({"package_name": "tests"}, "package_name", "or of a folder of the project"),
     ({"package_name": "a" * 31}, "package_name", "must be at most 30 characters (31 given)"),
     ({"description": "one\\two"}, "description", "without double quotes or backslashes"),
+    ({"description": "one\x00two"}, "description", "one line of printable characters"),
+    ({"description": "d" * 73}, "description", "must fit in 72 columns (73 given"),
+    ({"author_name": "Team\n"}, "author_name", "one non-empty line of printable"),
+    ({"author_email": 'a"b@example.com'}, "author_email", "without spaces, quotes or backslashes"),
+    ({"author_email": "a\\b@example.com"}, "author_email", "without spaces, quotes"),
+    ({"author_email": "team@example.com\n"}, "author_email", "must look like name@example.com"),
     ({"author_name": ""}, "author_name", "one non-empty line"),
     ({"author_email": "nobody"}, "author_email", "must look like name@example.com"),
     ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ({"executor_workers": 0}, "executor_workers", "must be a positive integer"),
     ({"executor_queue": -1}, "executor_queue", "must be zero or a positive integer"),
+    ({"executor_workers": 1001}, "executor_workers", "must be at most 1000"),
+    ({"executor_queue": 100001}, "executor_queue", "must be at most 100000"),
+    ({"pool_max": 10001}, "pool_max", "must be at most 10000"),
     ({"executor_workers": 1, "pool_max": 0}, "pool_max", "must be a positive integer"),
     ({"pool_min": 0}, "pool_min", "must be a positive integer"),
     ({"pool_increment": 0}, "pool_increment", "must be a positive integer"),
@@ -55,6 +78,9 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"order": ["title str"]}], 'resource "order" is an Oracle reserved word'),
     ([{"value": ["title str"]}], 'the table "values" of resource "value" is an Oracle reserved'),
     ([{"error": ["title str"]}], "replaces the service's own module"),
+    ([{"standin": ["title str"]}], 'would make a test package "standins" that replaces'),
+    ([{"book": ["str str(10)"]}], "would hide the Python type str"),
+    ([{"book": ["int int"]}], "would hide the Python type int"),
     ([{"book": ["a int"]}, {"book": ["b int"]}], 'resource "book" is listed twice'),
     ([{"bus": ["a int"]}, {"buse": ["a int"]}], 'makes the table "buses", which another'),
     (
@@ -83,6 +109,7 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"book": ["price decimal(5,6)"]}], "needs a scale S from 0 to the precision P"),
     ([{"book": ["title str required"]}], 'has the unknown flag "required"'),
     ([{"book": ["title str unique unique"]}], "repeats a flag"),
+    ([{"book": ["in_print bool unique"]}], "is a unique bool, which would let the table hold"),
     (
         [{"book": ["a_field_name_of_thirty_one_chars int"]}],
         "longer than Oracle 12.1's 30-byte column names",
@@ -106,6 +133,12 @@ def test_a_bad_answer_is_refused_naming_question_and_rule(
         render(tmp_path / "service", **answers)
     assert rule in str(error.value)
     assert not (tmp_path / "service" / "pyproject.toml").exists()
+
+
+def test_a_resource_named_after_the_package_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="question 'resources'") as error:
+        render(tmp_path / "service", package_name="books", resources=[{"book": ["t str"]}])
+    assert 'makes the module "books", the name of the package itself' in str(error.value)
 
 
 @pytest.mark.parametrize(("answer", "rule"), REFUSED_RESOURCES)
@@ -138,3 +171,11 @@ def test_answers_at_the_edge_of_the_rules_are_accepted(
     tmp_path: Path, resources_answer: list[dict[str, list[str]]]
 ) -> None:
     assert (render(tmp_path / "service", resources=resources_answer) / "pyproject.toml").exists()
+
+
+def test_the_reserved_modules_hold_the_standard_library_and_every_dependency(
+    rendered: Callable[[str], Path],
+) -> None:
+    listed = set(re.findall(r'"([a-z0-9_]+)"', (ROOT / "includes" / "modules.jinja").read_text()))
+    missing = reserved(rendered("defaults")) - listed
+    assert not missing, f"run `python -m tests.modules > includes/modules.jinja`: {missing}"
