@@ -1,0 +1,123 @@
+"""Every answer the questions accept renders a project that passes its own checks.
+
+Hypothesis draws whole sets of answers: names and text in any script, resources with any
+mix of field types, sizes and flags, the executor and pool sizes, the optional files. An
+answer a validator refuses is set aside (it was refused with a message, which
+test_questions.py checks); every other one must render a project whose own ruff, ruff
+format, mypy and pytest pass. Each example costs up to half a minute, so CI draws four;
+`ANSWERS_EXAMPLES=50 scripts/test tests/test_answers.py` draws more.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, event, given, note, settings
+from hypothesis import strategies as st
+
+from tests.conftest import environment, render
+
+EXAMPLES = int(os.environ.get("ANSWERS_EXAMPLES", "4"))
+TYPES = ["str", "int", "decimal", "bool", "date", "timestamp"]
+
+# snake_case names, short enough that a constraint name fits Oracle's 30 bytes
+names = st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,4})?", fullmatch=True)
+# one line of printable text in any script, without the two characters TOML and Python
+# strings would need escaped
+text = st.text(
+    st.characters(exclude_categories=["C", "Zl", "Zp"], exclude_characters='"\\'),
+    min_size=1,
+    max_size=40,
+).filter(lambda value: value.strip() and value.isprintable())
+
+
+@st.composite
+def field(draw: st.DrawFn) -> str:
+    name, kind = draw(names), draw(st.sampled_from(TYPES))
+    size = ""
+    if kind == "str":
+        size = f"({draw(st.integers(1, 1000))})"
+    elif kind == "decimal":
+        precision = draw(st.integers(1, 38))
+        size = f"({precision},{draw(st.integers(0, precision))})"
+    flags = draw(st.lists(st.sampled_from(["optional", "unique"]), unique=True))
+    return " ".join([name, kind + size, *flags])
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> dict[str, Any]:
+    workers = draw(st.integers(1, 64))
+    pool_max = draw(st.integers(workers, 200))
+    resources = draw(
+        st.lists(
+            st.tuples(names, st.lists(field(), min_size=1, max_size=6)),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda resource: resource[0],
+        )
+    )
+    drawn = {
+        "project_name": draw(text),
+        "description": draw(text),
+        "author_name": draw(text),
+        "python_version": draw(st.sampled_from(["3.11", "3.12", "3.13"])),
+        "executor_workers": workers,
+        "executor_queue": draw(st.integers(0, 200)),
+        "pool_max": pool_max,
+        "pool_min": draw(st.integers(1, pool_max)),
+        "pool_increment": draw(st.integers(1, pool_max)),
+        "resources": [{name: fields} for name, fields in resources],
+        "docker": draw(st.booleans()),
+        "github_actions": draw(st.booleans()),
+    }
+    # Usually a slug and a package of their own; sometimes the ones derived from the name.
+    if draw(st.integers(0, 3)):
+        drawn["project_slug"] = draw(names).replace("_", "-")
+        drawn["package_name"] = draw(names)
+    return drawn
+
+
+def check(project: Path, *command: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", *command],
+        cwd=project,
+        env=environment(PYTHONPATH="src"),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"{' '.join(command)}:\n{result.stdout}{result.stderr}"
+
+
+@pytest.mark.generated
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    # No shrinking: each try costs half a minute; the failing answers are printed whole.
+    phases=[Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
+)
+@given(answers())
+def test_every_accepted_answer_renders_a_project_that_passes_its_checks(
+    tmp_path: Path, drawn: dict[str, Any]
+) -> None:
+    project = tmp_path / "service"
+    shutil.rmtree(project, ignore_errors=True)
+    note(f"answers: {drawn}")
+    try:
+        render(project, **drawn)
+    except ValueError as refused:
+        event("refused by a validator")
+        if "Validation error for question" not in str(refused):
+            raise  # not a validator's refusal: a failure of the template itself
+        return
+    event("rendered")
+    check(project, "ruff", "check", "--no-cache", ".")
+    check(project, "ruff", "format", "--no-cache", "--check", ".")
+    check(project, "mypy", "--no-incremental")
+    check(project, "pytest", "-q", "-x", "-p", "no:cacheprovider")
