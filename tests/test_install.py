@@ -37,3 +37,22 @@ def test_scripts_test_passes_in_a_fresh_environment(tmp_path: Path) -> None:
     assert "All checks passed!" in output
     assert "Success: no issues found" in output
     assert " passed" in result.stdout.strip().splitlines()[-1]
+
+
+def test_the_scripts_say_what_to_install_when_uv_is_missing(tmp_path: Path) -> None:
+    project = render(tmp_path / "service")
+    assert (project / ".python-version").read_text() == "3.12\n"  # the default answer
+    for script in ["test", "serve", "migrate"]:
+        result = subprocess.run(
+            [f"scripts/{script}"],
+            cwd=project,
+            env=environment(PATH="/usr/bin:/bin"),  # bash, and no uv
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 1, result.stderr
+        assert f"{script} needs uv" in result.stderr
+        assert "https://astral.sh/uv/install.sh" in result.stderr
+        assert "command not found" not in result.stderr

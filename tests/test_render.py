@@ -56,6 +56,8 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "scripts/serve",
         "scripts/test",
         "scripts/wait-for-oracle",
+        "scripts/need-uv",
+        ".python-version",
         *(f"{package}/{name}" for name in ["__init__.py", "py.typed", "main.py", "config.py"]),
         *(f"{package}/{name}" for name in ["db.py", "errors.py", "health.py", "api.py"]),
         f"{package}/columns.py",
