@@ -74,6 +74,7 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"book": {"title": "str"}}], 'resource "book" must list at least one field'),
     ([{"Book": ["title str"]}], 'resource "Book" must be snake_case'),
     ([{"book_": ["title str"]}], 'resource "book_" must be snake_case'),
+    ([{"book\n": ["title str"]}], 'resource "book\\n" must be snake_case'),
     ([{"class": ["title str"]}], 'resource "class" is a Python keyword'),
     ([{"order": ["title str"]}], 'resource "order" is an Oracle reserved word'),
     ([{"value": ["title str"]}], 'the table "values" of resource "value" is an Oracle reserved'),
