@@ -5,6 +5,7 @@ They run in this environment, which holds every dependency a rendered service de
 """
 
 import re
+import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -66,3 +67,22 @@ def test_its_own_tests_pass_and_skip_only_what_needs_oracle(
         assert all(ORACLE_SKIP in line for line in skips), skips
     reason = f" (skipped: {ORACLE_SKIP})" if skips else ""
     record_property("generated_summary", f"{variant}: {summary.strip('= ')}{reason}")
+
+
+def test_a_test_written_as_fastapis_tutorial_shows_passes(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    project = shutil.copytree(rendered("defaults"), tmp_path / "service")
+    (project / "tests" / "test_tutorial.py").write_text(
+        "from fastapi.testclient import TestClient\n\n"
+        "from book_service.main import app\n\n"
+        "client = TestClient(app)\n\n\n"
+        "def test_live() -> None:\n"
+        '    response = client.get("/health/live")\n'
+        "    assert response.status_code == 200\n"
+        '    assert response.json() == {"status": "ok"}\n'
+    )
+    result = python_module(
+        project, "pytest", "-p", "no:cacheprovider", "tests/test_tutorial.py", PYTHONPATH="src"
+    )
+    assert passed(result), result.stdout[-3000:] + result.stderr[-2000:]
