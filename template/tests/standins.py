@@ -557,7 +557,9 @@ class StandInConnection:
         self.pool.round_trips += 1
         if not (sleep and self.pool.latency):
             return
-        # A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024.
+        # A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024: thin
+        # mode's socket times out and _process_message raises ERR_CALL_TIMEOUT_EXCEEDED
+        # (impl/thin/protocol.pyx).
         limit = self.call_timeout / 1000
         if limit and self.pool.latency > limit:
             time.sleep(limit)
