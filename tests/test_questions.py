@@ -6,38 +6,54 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT, render
 from tests.modules import reserved
 
+# What a prompt shows of a help text or a refusal on one line of an 80-column terminal.
+PROMPT_LINE = 72
+
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ({"project_name": "  "}, "project_name", "must not be empty"),
-    ({"project_name": 'My "Best" Service'}, "project_name", "without double quotes"),
-    ({"project_name": "Book Service\n"}, "project_name", "one line of printable characters"),
-    ({"project_name": "Book\tService"}, "project_name", "one line of printable characters"),
+    ({"project_name": 'My "Best" Service'}, "project_name", 'one printable line without " or'),
+    ({"project_name": "Book Service\n"}, "project_name", "one printable line"),
+    ({"project_name": "Book\tService"}, "project_name", "one printable line"),
     ({"project_name": "B" * 61}, "project_name", "must fit in 60 columns (61 given"),
     ({"project_name": "書" * 31}, "project_name", "must fit in 60 columns (62 given"),
-    ({"project_name": "Book\u2028Service"}, "project_name", "one line of printable"),
-    ({"project_slug": "book-service\n"}, "project_slug", "lowercase letters, digits and single"),
+    ({"project_name": "Book\u2028Service"}, "project_name", "one printable line"),
+    (
+        {"project_slug": "book-service\n"},
+        "project_slug",
+        "must be lowercase letters, digits and single hyphens",
+    ),
     ({"package_name": "book_service\n"}, "package_name", "must be snake_case"),
-    ({"project_slug": "Book_Service"}, "project_slug", "lowercase letters, digits and single"),
+    (
+        {"project_slug": "Book_Service"},
+        "project_slug",
+        "must be lowercase letters, digits and single hyphens",
+    ),
     ({"project_slug": "book--service"}, "project_slug", "single hyphens"),
     ({"package_name": "9lives"}, "package_name", "must be snake_case"),
     ({"package_name": "class"}, "package_name", "must not be a Python keyword"),
     *(
-        ({"package_name": name}, "package_name", "of a package the service depends on")
+        ({"package_name": name}, "package_name", "package_name is taken")
         for name in ["fastapi", "sqlalchemy", "uuid", "email", "alembic", "http", "anyio"]
     ),
-    ({"package_name": "tests"}, "package_name", "or of a folder of the project"),
+    ({"package_name": "tests"}, "package_name", "package_name is taken"),
     ({"package_name": "a" * 31}, "package_name", "must be at most 30 characters (31 given)"),
-    ({"description": "one\\two"}, "description", "without double quotes or backslashes"),
-    ({"description": "one\x00two"}, "description", "one line of printable characters"),
+    ({"description": "one\\two"}, "description", 'one printable line without " or'),
+    ({"description": "one\x00two"}, "description", "one printable line"),
     ({"description": "d" * 73}, "description", "must fit in 72 columns (73 given"),
-    ({"author_name": "Team\n"}, "author_name", "one non-empty line of printable"),
-    ({"author_email": 'a"b@example.com'}, "author_email", "without spaces, quotes or backslashes"),
-    ({"author_email": "a\\b@example.com"}, "author_email", "without spaces, quotes"),
+    ({"author_name": "Team\n"}, "author_name", "one non-empty printable line"),
+    (
+        {"author_email": 'a"b@example.com'},
+        "author_email",
+        "must look like name@example.com (no spaces",
+    ),
+    ({"author_email": "a\\b@example.com"}, "author_email", "must look like name@example.com"),
     ({"author_email": "team@example.com\n"}, "author_email", "must look like name@example.com"),
-    ({"author_name": ""}, "author_name", "one non-empty line"),
+    ({"author_name": ""}, "author_name", "one non-empty printable line"),
     ({"author_email": "nobody"}, "author_email", "must look like name@example.com"),
     ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ({"executor_workers": 0}, "executor_workers", "must be a positive integer"),
@@ -51,8 +67,7 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     (
         {"executor_workers": 8, "pool_max": 4},
         "pool_max",
-        "executor_workers (8) must not exceed pool_max (4): each executor thread holds one "
-        "connection while it runs",
+        "pool_max (4) must be at least executor_workers (8)",
     ),
     (
         {"executor_workers": 4, "pool_max": 4, "pool_min": 5},
@@ -132,8 +147,23 @@ def test_a_bad_answer_is_refused_naming_question_and_rule(
 ) -> None:
     with pytest.raises(ValueError, match=f"question '{question}'|for '{question}'") as error:
         render(tmp_path / "service", **answers)
-    assert rule in str(error.value)
+    message = str(error.value).split("': ", 1)[1]
+    # A prompt shows one line of the message: the rule comes first, the reason after.
+    assert rule in message[:PROMPT_LINE], message
     assert not (tmp_path / "service" / "pyproject.toml").exists()
+
+
+def test_every_help_text_fits_the_one_line_a_prompt_shows() -> None:
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    helps = {
+        name: spec["help"]
+        for name, spec in questions.items()
+        if isinstance(spec, dict) and "help" in spec
+    }
+    assert len(helps) == 15
+    for name, text in helps.items():
+        assert "\n" not in text.strip(), name
+        assert len(text) <= PROMPT_LINE, (name, len(text))
 
 
 def test_a_resource_named_after_the_package_is_refused(tmp_path: Path) -> None:

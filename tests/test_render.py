@@ -64,6 +64,8 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         f"{package}/request_id.py",
         f"{package}/disconnect.py",
         f"{package}/body_limit.py",
+        f"{package}/routes.py",
+        *(f"docs/{name}.md" for name in ["settings", "layout", "how-it-works"]),
         *(f"{package}/books/{name}" for name in RESOURCE_FILES),
         *(f"tests/{name}" for name in ["__init__.py", "conftest.py", "standins.py"]),
         *(f"tests/{name}" for name in ["test_config.py", "test_db.py", "test_errors.py"]),

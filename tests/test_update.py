@@ -1,8 +1,9 @@
 """`copier update` on a service that lives on: local edits survive, template changes arrive.
 
 The tests build a throwaway template repository with two tagged versions: v0.1.0, an
-older state of this template (the question `github_actions` still called `ci`, a comment
-in config.py and a line of .gitignore as they were), and v0.2.0, this checkout.
+older state of this template (a comment in config.py, a line of .gitignore, the docstring
+of the team's routes.py and a line of the README as they were), and v0.2.0, this checkout.
+No update needs --trust: the template has no migrations and no tasks.
 """
 
 import re
@@ -21,8 +22,13 @@ from tests.conftest import ROOT, files
 CONFIG = "src/book_service/config.py"
 NEW_COMMENT = "    # Seconds a call waits for a free connection before it fails with 503.\n"
 OLD_COMMENT = "    # Seconds to wait for a free connection.\n"
-WORKFLOW_DIR_NOW = "template/{% if github_actions %}.github{% endif %}"
-WORKFLOW_DIR_THEN = "template/{% if ci %}.github{% endif %}"
+ROUTES = "src/book_service/routes.py"
+TEAM_ROUTE = """
+
+@router.get("/reports/ping")
+async def ping() -> dict[str, str]:
+    return {"reports": "ok"}
+"""
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -44,13 +50,9 @@ def edit(path: Path, old: str, new: str) -> None:
 
 def as_version_0_1_0(repo: Path) -> None:
     """Turn a copy of this template back into its older state."""
-    copier_yml = repo / "copier.yml"
-    text = copier_yml.read_text()
-    start, end = text.index("_migrations:"), text.index("_message_after_update:")
-    copier_yml.write_text(text[:start] + text[end:].replace("github_actions:", "ci:"))
-    (repo / WORKFLOW_DIR_NOW).rename(repo / WORKFLOW_DIR_THEN)
-    edit(repo / "template/README.md.jinja", "{%- if github_actions %}", "{%- if ci %}")
     edit(repo / "template/src/{{ package_name }}/config.py.jinja", NEW_COMMENT, OLD_COMMENT)
+    edit(repo / "template/src/{{ package_name }}/routes.py", "Your own routes", "Team routes")
+    edit(repo / "template/README.md.jinja", "## Test\n", "## Tests\n")
     edit(repo / "template/.gitignore", ".ruff_cache/\n", "")
 
 
@@ -69,7 +71,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     as_version_0_1_0(repo)
     commit(repo, "v0.1.0")
     git(repo, "tag", "v0.1.0")
-    shutil.rmtree(repo / WORKFLOW_DIR_THEN)
     shutil.copytree(now / "template", repo, dirs_exist_ok=True)
     commit(repo, "v0.2.0")
     git(repo, "tag", "v0.2.0")
@@ -94,8 +95,7 @@ def update(project: Path, version: str | copier.VcsRef, quiet: bool = True, **da
         vcs_ref=version,
         defaults=True,
         overwrite=True,
-        unsafe=True,  # the v0.2.0 migration runs a command; see docs/updating.md
-        quiet=quiet,
+        quiet=quiet,  # and not unsafe: a template that needed --trust would raise here
     )
 
 
@@ -121,6 +121,9 @@ def service(template: Path, tmp_path: Path) -> Path:
     )
     router = project / "src/book_service/books/router.py"
     router.write_text(router.read_text() + "\n\n# Our own note, kept across updates.\n")
+    (project / ROUTES).write_text((project / ROUTES).read_text() + TEAM_ROUTE)
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + "\n## Our runbook\n\nCall us.\n")
     (project / "src/book_service/reports.py").write_text('"""Our own module."""\n')
     commit(project, "our edits")
     return project
@@ -137,6 +140,11 @@ def test_an_update_keeps_local_edits_and_brings_the_template_changes(service: Pa
         in (service / "src/book_service/books/router.py").read_text()
     )
     assert (service / "src/book_service/reports.py").read_text() == '"""Our own module."""\n'
+    # The team's files: the template changed them between versions, and kept out.
+    assert (service / ROUTES).read_text().startswith('"""Team routes')
+    assert (service / ROUTES).read_text().endswith(TEAM_ROUTE)
+    assert "## Tests\n" in (service / "README.md").read_text()
+    assert (service / "README.md").read_text().endswith("## Our runbook\n\nCall us.\n")
     assert ".ruff_cache/" in (service / ".gitignore").read_text().split()
     assert conflicted(service) == []
     for name in files(service):
@@ -144,14 +152,15 @@ def test_an_update_keeps_local_edits_and_brings_the_template_changes(service: Pa
             assert "<<<<<<<" not in (service / name).read_text(errors="replace"), name
 
 
-def test_the_answers_file_records_the_new_version_and_the_renamed_question(service: Path) -> None:
-    assert answers(service)["ci"] is True
-    update(service, "v0.2.0")
-    recorded = answers(service)
-    assert recorded["_commit"] == "v0.2.0"
-    assert recorded["github_actions"] is True
-    assert "ci" not in recorded
-    assert (service / ".github/workflows/ci.yml").exists()
+def test_an_update_needs_no_trust_and_names_the_version_it_brought(
+    service: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    assert answers(service)["_commit"] == "v0.1.0"
+    update(service, "v0.2.0", quiet=False)  # unsafe=False: raises if --trust were needed
+    assert answers(service)["_commit"] == "v0.2.0"
+    said = capfd.readouterr().err
+    assert "Book Service is now at template version v0.2.0." in said
+    assert "README.md and\nsrc/book_service/routes.py are yours and were left as they were" in said
 
 
 def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_so(
@@ -160,7 +169,7 @@ def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_so(
     edit(service / CONFIG, OLD_COMMENT, "    # Our own words about the pool wait.\n")
     commit(service, "we reword the same comment the template rewords")
     update(service, "v0.2.0", quiet=False)
-    assert 'git status` lists those\nfiles as "both modified"' in capfd.readouterr().err
+    assert 'that `git status` lists as "both modified" holds your lines' in capfd.readouterr().err
     config = (service / CONFIG).read_text()
     assert "<<<<<<<" in config
     assert ">>>>>>>" in config
@@ -169,9 +178,7 @@ def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_so(
     assert conflicted(service) == [CONFIG]
 
 
-def test_a_plain_copy_of_a_template_with_migrations_needs_no_trust(
-    template: Path, tmp_path: Path
-) -> None:
+def test_a_copy_records_the_tag_it_was_rendered_from(template: Path, tmp_path: Path) -> None:
     project = copy(template, tmp_path / "service", "v0.2.0")
     assert answers(project)["_commit"] == "v0.2.0"
 
@@ -193,7 +200,8 @@ def test_a_resource_added_later_leaves_every_existing_file_as_it_was(
     assert "migrations/versions/authors.py" in added
     assert all("authors" in name for name in added)
     changed = {name for name in before if before[name] != after.get(name)}
-    assert changed == {".copier-answers.yml", "src/book_service/api.py"}
+    # Only template-owned files that list the resources; none a team edits.
+    assert changed == {".copier-answers.yml", "src/book_service/api.py", "docs/layout.md"}
     migration = (project / "migrations/versions/authors.py").read_text()
     assert 'down_revision: str | None = "books"' in migration
 
@@ -208,6 +216,7 @@ def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path
     assert changed == {
         ".copier-answers.yml",
         ".env.example",
+        "docs/settings.md",
         "src/book_service/config.py",
         "tests/test_config.py",
     }
@@ -217,3 +226,27 @@ def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path
     ]
     assert removed
     assert all(re.search(r"\b10\b", line) for line in removed), removed
+
+
+def test_a_renamed_question_carries_its_answer_without_a_migration(tmp_path: Path) -> None:
+    """The rule docs/updating.md gives maintainers, on a template of two versions."""
+    template = tmp_path / "template"
+    (template / "t").mkdir(parents=True)
+    (template / "t/{{ _copier_conf.answers_file }}.jinja").write_text(
+        "{{ _copier_answers | to_nice_yaml }}"
+    )
+    git(template, "init", "-q")
+    config = "_subdirectory: t\n"
+    (template / "copier.yml").write_text(config + "ci: {type: bool, default: true}\n")
+    commit(template, "v1")
+    git(template, "tag", "v1")
+    project = copy(template, tmp_path / "service", "v1", ci=False)
+    (template / "copier.yml").write_text(
+        config + "github_actions: {type: bool, default: '{{ ci | default(true) }}'}\n"
+    )
+    commit(template, "v2: ci is renamed github_actions")
+    git(template, "tag", "v2")
+    update(project, "v2")  # not unsafe: no migration
+    recorded = answers(project)
+    assert recorded["github_actions"] is False
+    assert "ci" not in recorded

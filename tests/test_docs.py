@@ -1,0 +1,160 @@
+"""The docs agree with the code: the rendered pages, and this repository's own settings table.
+
+A rendered service carries three template-owned pages (docs/settings.md, layout.md,
+how-it-works.md) that `copier update` refreshes, and a short README.md the team owns.
+"""
+
+import itertools
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, environment, python_module, render
+from tests.variants import VARIANTS
+
+PAGES = ["README.md", "docs/settings.md", "docs/layout.md", "docs/how-it-works.md"]
+SETTINGS = """
+import itertools
+import json
+from {package}.config import Settings, variable
+print(json.dumps({{
+    variable(name): None if field.is_required() else field.default
+    for name, field in Settings.model_fields.items()
+}}))
+"""
+
+
+def python_code(project: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` with this environment's Python on the rendered project's src/."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=environment(PYTHONPATH="src"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def settings_of(project: Path) -> dict[str, object]:
+    """Every setting the rendered config.py reads: its environment variable and default."""
+    package = next(project.glob("src/*/config.py")).parent.name
+    ran = python_code(project, SETTINGS.format(package=package))
+    assert ran.returncode == 0, ran.stderr
+    loaded: dict[str, object] = json.loads(ran.stdout)
+    return loaded
+
+
+def table(markdown: str) -> dict[str, list[str]]:
+    """The rows of the Markdown tables in a page, by the variable in their first cell."""
+    rows = re.findall(r"^\| `([A-Z_]+)` \|(.*)\|$", markdown, flags=re.M)
+    return {name: [cell.strip() for cell in rest.split("|")] for name, rest in rows}
+
+
+def shown(value: object) -> str:
+    """How a settings table writes a default."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def prose(markdown: str) -> list[str]:
+    """The page's lines, each fenced code block as one line `<code>`."""
+    lines, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+            if fenced:
+                lines.append("<code>")
+        elif not fenced:
+            lines.append(line)
+    return lines
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_settings_page_lists_every_setting_with_its_default(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    project = rendered(variant)
+    rows = table((project / "docs/settings.md").read_text())
+    settings = settings_of(project)
+    assert set(rows) == set(settings)
+    for name, default in settings.items():
+        cell = rows[name][0]
+        if default is None:
+            assert "required" in cell, name
+        else:
+            assert cell == f"`{shown(default)}`", (name, cell, default)
+
+
+def test_the_template_docs_list_every_setting(rendered: Callable[[str], Path]) -> None:
+    rows = table((ROOT / "docs/operations.md").read_text())
+    assert set(rows) >= set(settings_of(rendered("defaults")))
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_layout_page_names_every_module_in_one_aligned_column(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    project = rendered(variant)
+    page = (project / "docs/layout.md").read_text()
+    block = page.split("```text\n", 1)[1].split("```", 1)[0]
+    package = next(project.glob("src/*/config.py")).parent
+    modules = {
+        path.name + ("/" if path.is_dir() else "")
+        for path in package.iterdir()
+        if path.name not in {"__init__.py", "py.typed", "__pycache__"}
+    }
+    named = {line.split()[0] for line in block.splitlines()}
+    assert modules <= named, modules - named
+    assert f"src/{package.name}/" in named
+    columns = {
+        match.start(2)
+        for line in block.splitlines()[1:]
+        if (match := re.match(r"^(\s*\S+\s+)(\S)", line))
+    }
+    assert len(columns) == 1, block
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_the_pages_are_tidy_markdown(rendered: Callable[[str], Path], variant: str) -> None:
+    project = rendered(variant)
+    for name in PAGES:
+        text = (project / name).read_text()
+        assert text.endswith("\n"), name
+        assert not text.endswith("\n\n"), name
+        lines = prose(text)
+        assert "\n\n\n" not in "\n".join(lines), name
+        for before, line in itertools.pairwise(lines):
+            if line.startswith("#"):
+                assert before == "", f"{name}: no blank line before {line!r}"
+    readme = (project / "README.md").read_text()
+    description = VARIANTS[variant].get("description", "A FastAPI service on Oracle Database")
+    assert readme.count(description) == 1
+
+
+def test_the_example_route_of_how_it_works_passes_the_checks(tmp_path: Path) -> None:
+    project = render(tmp_path / "service", docker=False, github_actions=False)
+    page = (project / "docs/how-it-works.md").read_text()
+    example = re.search(r"```python\n(.*?)```", page, flags=re.S)
+    assert example is not None
+    (project / "src/book_service/routes.py").write_text(example[1])
+    for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        ran = python_module(project, *check)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    probe = (
+        "from book_service.main import create_app\n"
+        "app = create_app()\n"
+        "print(sorted(app.openapi()['paths']))\n"
+    )
+    ran = python_code(project, probe)
+    assert ran.returncode == 0, ran.stderr
+    assert "/tables/count" in ran.stdout
