@@ -2,30 +2,60 @@
 
 This is the path its README gives (uv sync, then ruff, mypy and pytest through uv run), in a
 fresh virtual environment: a dependency missing from the rendered pyproject.toml fails here
-even though the shared environment of test_generated.py happens to have it.
+even though the shared environment of test_generated.py happens to have it. The commands
+the docs show for a project then run in it as written (tests/test_doc_commands.py lists
+them): migrations printed and written, the service started by its script and by uvicorn
+with a logging configuration of its own.
 """
 
 import os
+import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import environment, render
-from tests.variants import VARIANTS
+import httpx
+import pytest
+
+from tests.conftest import ROOT, environment, render
+from tests.test_doc_commands import (
+    IN_A_FRESH_PROJECT,
+    PAGES,
+    RENDERED_PAGES,
+    commands,
+    yaml_block,
+)
+from tests.test_serve import free_port, oracle_at
+from tests.variants import EVERY_TYPE
+
+TOOLS = Path(sys.executable).parent  # uv comes from this environment
 
 
-def test_scripts_test_passes_in_a_fresh_environment(tmp_path: Path) -> None:
-    # The variant whose minimum Python (3.11) this machine has.
-    project = render(tmp_path / "service", **VARIANTS["every-type"])
-    tools = Path(sys.executable).parent  # uv comes from this environment
+def fresh_environment(**overrides: str) -> dict[str, str]:
+    return environment(
+        PATH=f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
+        UV_PYTHON=sys.executable,
+        VIRTUAL_ENV="",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A project on this machine's Python (3.11) with the docs' `books` and every field
+    type, after its own scripts/test: the project, and what scripts/test printed."""
+    resources = [{"book": ["title str(200)", "isbn str(13) unique"]}, *EVERY_TYPE]
+    project = render(
+        tmp_path_factory.mktemp("install") / "service", python_version="3.11", resources=resources
+    )
     result = subprocess.run(
         ["scripts/test", "-q"],
         cwd=project,
-        env=environment(
-            PATH=f"{tools}{os.pathsep}{os.environ['PATH']}",
-            UV_PYTHON=sys.executable,
-            VIRTUAL_ENV="",
-        ),
+        env=fresh_environment(),
         capture_output=True,
         text=True,
         timeout=900,
@@ -33,10 +63,108 @@ def test_scripts_test_passes_in_a_fresh_environment(tmp_path: Path) -> None:
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
+    return project, output
+
+
+def test_scripts_test_passes_in_a_fresh_environment(installed: tuple[Path, str]) -> None:
+    project, output = installed
     assert (project / ".venv").is_dir()
     assert "All checks passed!" in output
     assert "Success: no issues found" in output
-    assert " passed" in result.stdout.strip().splitlines()[-1]
+    assert re.search(r"\d+ passed", output)
+
+
+def documented(pattern: str, project: Path) -> list[str]:
+    """The commands of this repository's docs and the project's pages that match."""
+    pages = PAGES + [project / page for page in RENDERED_PAGES]
+    found = [c for page in pages for c in commands(page.read_text()) if re.fullmatch(pattern, c)]
+    assert found, f"no command in the docs matches {pattern}"
+    return list(dict.fromkeys(found))
+
+
+def test_the_documented_project_commands_run(installed: tuple[Path, str]) -> None:
+    project, _ = installed
+    oracle = oracle_at(free_port())
+    ran = []
+    for pattern in IN_A_FRESH_PROJECT:
+        if "serve" in pattern or "uvicorn" in pattern:
+            continue  # below: they start a service
+        for command in documented(pattern, project):
+            result = subprocess.run(
+                ["bash", "-c", command],
+                cwd=project,
+                env=fresh_environment(**oracle),
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+            ran.append((command, result.stdout))
+    printed = dict(ran)
+    assert "CREATE TABLE books" in printed["scripts/migrate --sql"]
+    assert "CREATE TABLE books" in (project / "migrate.sql").read_text()
+    after_books = printed["uv run alembic upgrade books:head --sql"]
+    assert "CREATE TABLE authors" in after_books
+    assert "CREATE TABLE books" not in after_books
+    assert (project / ".env").read_text() == (project / ".env.example").read_text()
+    new = [path.name for path in (project / "migrations/versions").glob("*.py")]
+    assert any("add_subtitle_to_books" in name for name in new), new
+
+
+@contextmanager
+def running(command: str, project: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """A documented command that starts the service, on a free port (UVICORN_PORT)."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["bash", "-c", f"exec {command}"],
+        cwd=project,
+        env=fresh_environment(UVICORN_PORT=str(port), **oracle_at(free_port())),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # --reload runs a child: stop the whole group
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{url}/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        yield url, process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def test_scripts_serve_starts_the_service(installed: tuple[Path, str]) -> None:
+    project, _ = installed
+    [command] = documented(r"scripts/serve", project)
+    with running(command, project) as (url, process):
+        response = httpx.get(f"{url}/health/live", timeout=5)
+    assert response.status_code == 200, process.communicate()[0]
+
+
+def test_uvicorn_with_a_logging_configuration_of_its_own_is_left_alone(
+    installed: tuple[Path, str],
+) -> None:
+    project, _ = installed
+    page = (ROOT / "docs/operations.md").read_text()
+    (project / "logging.yaml").write_text(yaml_block(page, "logging.yaml"))
+    [command] = documented(
+        r"uv run uvicorn book_service\.main:app --log-config logging\.yaml", project
+    )
+    with running(command, project) as (url, process):
+        assert httpx.get(f"{url}/books", timeout=30).status_code == 503
+    log = process.communicate()[0]
+    # The documented format, `time level logger message`, not the service's own one.
+    line = re.search(r"^\S+ \S+ WARNING book_service\.errors GET /books: DPY-\d+", log, re.M)
+    assert line, log[-3000:]
+    assert not re.search(r"book_service\.errors \[", log)
 
 
 def test_the_scripts_say_what_to_install_when_uv_is_missing(tmp_path: Path) -> None:

@@ -1,0 +1,224 @@
+"""Every shell command the docs show is accounted for, and the Copier ones run as written.
+
+The docs are this README, docs/*.md, and the README and pages a render writes. Each
+`copier copy` (and `scripts/render`) runs here in a clone of this checkout; the service
+it makes is committed, the template gets a newer tag, and `copier update --defaults`, run
+inside the service, must reach it. Each `copier update` runs as written in a service
+rendered from an older tag. Every other command names the test that runs it, or why it
+cannot run here; a command added to the docs with neither fails this module.
+"""
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, environment
+from tests.test_update import commit, git
+
+TOOLS = Path(sys.executable).parent  # copier, uv and the rest of this environment
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+RENDERED_PAGES = ["README.md", "docs/settings.md", "docs/layout.md", "docs/how-it-works.md"]
+ORACLE = (
+    "cannot run here, it needs a real Oracle; the generated CI runs it against gvenzl/oracle-free"
+)
+# Commands tests/test_install.py runs, as written, in a rendered project it installed fresh.
+IN_A_FRESH_PROJECT = [
+    r"cp \.env\.example \.env",
+    r"scripts/migrate --sql( > migrate\.sql)?",
+    r"uv run alembic upgrade books:head --sql",
+    r'uv run alembic revision -m "[^"]+"',
+    r"uv run ruff format migrations",
+    r"scripts/serve",
+    r"uv run uvicorn book_service\.main:app --log-config logging\.yaml",
+]
+# How each command that this module does not run is proven: the test that runs it, or
+# why it cannot run here and what proves it instead.
+PROVEN: list[tuple[str, str]] = [
+    *((pattern, "tests/test_install.py") for pattern in IN_A_FRESH_PROJECT),
+    (r"scripts/test", "tests/test_install.py (a rendered one); .ci/run (this repository's)"),
+    (r"(set -a && \. \./\.env && set \+a && )?scripts/test -m oracle", ORACLE),
+    (r"scripts/migrate", ORACLE),
+    (r"set -a && \. \./\.env && set \+a && scripts/wait-for-oracle 600 && scripts/migrate", ORACLE),
+    (r"uv run alembic current", ORACLE),
+    (r"export ORACLE_DSN=\S+ ORACLE_USER=\S+ ORACLE_PASSWORD=\.\.\.", ORACLE),
+    (r"scripts/bench( --quick)?", "scripts/bench itself: it needs wrk and minutes, not CI"),
+    (r"docker (compose|build|run) .*", "cannot run here, no Docker engine: tests/test_docker.py"),
+    (r"copier update", "cannot run here: it asks every question at a terminal"),
+    (r"TEMPLATE=\S+", "sets where the template is; these tests set TEMPLATE to their clone"),
+]
+
+
+def commands(markdown: str) -> list[str]:
+    """The commands of the page's bash blocks, one per logical line, comments removed."""
+    found = []
+    for block in re.findall(r"^```bash\n(.*?)^```", markdown, flags=re.S | re.M):
+        pending = ""
+        for line in block.splitlines():
+            pending = f"{pending}\n{line}" if pending else line
+            if pending.endswith("\\"):
+                continue
+            try:
+                shlex.split(pending, comments=True)
+            except ValueError:  # a quote still open: the command goes on
+                continue
+            found.append(re.sub(r"\s{2,}# .*$", "", pending).strip())  # the docs' comments
+            pending = ""
+    return found
+
+
+def yaml_block(markdown: str, name: str) -> str:
+    """The YAML block of the page whose first line is `# NAME`."""
+    match = re.search(rf"^```yaml\n# {re.escape(name)}\n(.*?)^```", markdown, re.S | re.M)
+    assert match is not None, name
+    return match[1]
+
+
+def documented(rendered_pages: list[Path]) -> list[str]:
+    every = [command for page in PAGES + rendered_pages for command in commands(page.read_text())]
+    return list(dict.fromkeys(every))
+
+
+def runs_here(command: str) -> bool:
+    return command.startswith(("copier copy ", "scripts/render ", "copier update --defaults"))
+
+
+def test_every_command_in_the_docs_is_run_or_says_why_not(
+    rendered: Callable[[str], Path],
+) -> None:
+    project = rendered("defaults")
+    every = documented([project / page for page in RENDERED_PAGES])
+    assert any(command.startswith("copier copy ") for command in every)
+    for command in every:
+        if runs_here(command):
+            continue
+        one_line = re.sub(r"\\\n\s*", "", command)
+        proofs = [proof for pattern, proof in PROVEN if re.fullmatch(pattern, one_line)]
+        assert proofs, f"no test runs {command!r}: run it, or say in PROVEN why not"
+
+
+@pytest.fixture
+def template(tmp_path: Path) -> Path:
+    """A clone of this checkout (uncommitted changes included), tagged v0.1.0."""
+    repo = tmp_path / "copier-fastapi-oracle"
+    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
+    for name in listed:
+        if (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+    git(repo, "init", "-q")
+    commit(repo, "v0.1.0")
+    git(repo, "tag", "v0.1.0")
+    # scripts/render's setup then finds this environment ready, with its lock: nothing to do.
+    (repo / ".venv").symlink_to(ROOT / ".venv")
+    shutil.copy2(ROOT / "uv.lock", repo / "uv.lock")
+    (repo / ".git/info/exclude").write_text(".venv\n")  # a link, which `.venv/` misses
+    return repo
+
+
+def tag(template: Path, *versions: str) -> None:
+    """Newer versions of the template: a line more in the rendered .gitignore for each."""
+    for version in versions:
+        gitignore = template / "template/.gitignore"
+        gitignore.write_text(f"{gitignore.read_text()}# {version}\n")
+        commit(template, version)
+        git(template, "tag", version)
+
+
+def shell(command: str, cwd: Path, template: Path) -> subprocess.CompletedProcess[str]:
+    """Run a documented command with bash, this environment's tools first on PATH."""
+    return subprocess.run(
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=environment(
+            PATH=f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
+            TEMPLATE=str(template),
+            GIT_AUTHOR_NAME="t",
+            GIT_AUTHOR_EMAIL="t@example.com",
+            GIT_COMMITTER_NAME="t",
+            GIT_COMMITTER_EMAIL="t@example.com",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def answers_file(cwd: Path) -> None:
+    """The answers.yml a command reads: the one the page next to it shows."""
+    page = "updating.md" if (cwd / ".copier-answers.yml").exists() else "questions.md"
+    (cwd / "answers.yml").write_text(yaml_block((ROOT / "docs" / page).read_text(), "answers.yml"))
+
+
+def copies() -> list[str]:
+    return [c for c in documented([]) if c.startswith(("copier copy ", "scripts/render "))]
+
+
+def updates() -> list[str]:
+    return [c for c in documented([]) if c.startswith("copier update --defaults")]
+
+
+@pytest.mark.parametrize("command", copies())
+def test_a_documented_copy_makes_a_service_update_can_reach(
+    template: Path, tmp_path: Path, command: str
+) -> None:
+    # scripts/render runs from the clone; the rest from anywhere else, TEMPLATE naming it.
+    cwd = template if command.startswith("scripts/") else tmp_path / "work"
+    cwd.mkdir(exist_ok=True)
+    if "--data-file" in command:
+        answers_file(cwd)
+    copied = shell(command, cwd, template)
+    assert copied.returncode == 0, copied.stderr[-3000:]
+    assert "Warning: the template's path" not in copied.stderr
+    [service] = [
+        path.parent
+        for pattern in ("*/.copier-answers.yml", "work/*/.copier-answers.yml")
+        for path in tmp_path.glob(pattern)
+    ]
+    git(service, "init", "-q")
+    commit(service, "render")
+    tag(template, "v0.2.0")
+    updated = shell("copier update --defaults", service, template)
+    assert updated.returncode == 0, updated.stderr[-3000:]
+    assert yaml.safe_load((service / ".copier-answers.yml").read_text())["_commit"] == "v0.2.0"
+    assert "# v0.2.0" in (service / ".gitignore").read_text()
+    assert "is now at template version v0.2.0." in updated.stderr
+
+
+def test_a_relative_template_path_is_caught_at_copy_time(template: Path) -> None:
+    copied = shell("copier copy --defaults . ../relative", template, template)
+    assert copied.returncode == 0, copied.stderr[-3000:]
+    assert 'Warning: the template\'s path was given as ".", relative to' in copied.stderr
+
+
+@pytest.mark.parametrize("command", updates())
+def test_a_documented_update_runs_as_written(template: Path, tmp_path: Path, command: str) -> None:
+    service = tmp_path / "service"
+    copied = shell(f'copier copy --defaults "$TEMPLATE" {service}', tmp_path, template)
+    assert copied.returncode == 0, copied.stderr[-3000:]
+    git(service, "init", "-q")
+    commit(service, "render")
+    tag(template, "v0.2.0", "v0.3.0")  # v0.2.0 is the docs' example of a given version
+    answers_file(service)
+    git(service, "add", "answers.yml")  # kept with the service, as the docs suggest
+    commit(service, "our answers file")
+    updated = shell(command, service, template)
+    assert updated.returncode == 0, updated.stderr[-3000:]
+    recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    expected = re.search(r"--vcs-ref[= ](\S+)", command)
+    version = {None: "v0.3.0", ":current:": "v0.1.0"}.get(expected and expected[1], "v0.2.0")
+    assert recorded["_commit"] == version
+    assert f"is now at template version {version}." in updated.stderr
+    if "resources" in command or "--data-file" in command:
+        assert [next(iter(r)) for r in recorded["resources"]] == ["book", "author"]
+        assert (service / "src/book_service/authors/router.py").exists()
+    if "executor_workers=16" in command:
+        assert recorded["executor_workers"] == 16
