@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, environment
-from tests.test_update import commit, git
+from tests.repos import checkout_copy, commit, git
 
 TOOLS = Path(sys.executable).parent  # copier, uv and the rest of this environment
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -107,13 +107,7 @@ def test_every_command_in_the_docs_is_run_or_says_why_not(
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
     """A clone of this checkout (uncommitted changes included), tagged v0.1.0."""
-    repo = tmp_path / "copier-fastapi-oracle"
-    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
-    for name in listed:
-        if (ROOT / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
-    git(repo, "init", "-q")
+    repo = checkout_copy(tmp_path / "copier-fastapi-oracle")
     commit(repo, "v0.1.0")
     git(repo, "tag", "v0.1.0")
     # scripts/render's setup then finds this environment ready, with its lock: nothing to do.

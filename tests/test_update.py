@@ -1,28 +1,31 @@
 """`copier update` on a service that lives on: local edits survive, template changes arrive.
 
-The tests build a throwaway template repository with two tagged versions: v0.1.0, an
-older state of this template (a comment in config.py, a line of .gitignore, the docstring
-of the team's routes.py and a line of the README as they were), and v0.2.0, this checkout.
-No update needs --trust: the template has no migrations and no tasks.
+Between the two tagged versions of this template that tests/repos.py builds (v0.1.0, an
+older state, and v0.2.0, this checkout), and between two versions of a template of one
+question that is renamed. No update needs --trust. tests/test_update_answers.py updates a
+service at the version it already has, with changed answers.
 """
 
-import re
-import shutil
-import subprocess
-import warnings
 from pathlib import Path
-from typing import Any
 
-import copier
 import pytest
-import yaml
 
-from tests.conftest import ROOT, files
+from tests.conftest import files
+from tests.repos import (
+    CONFIG,
+    NEW_COMMENT,
+    OLD_COMMENT,
+    ROUTES,
+    answers,
+    commit,
+    conflicted,
+    copy,
+    edit,
+    git,
+    two_versions,
+    update,
+)
 
-CONFIG = "src/book_service/config.py"
-NEW_COMMENT = "    # Seconds a call waits for a free connection before it fails with 503.\n"
-OLD_COMMENT = "    # Seconds to wait for a free connection.\n"
-ROUTES = "src/book_service/routes.py"
 TEAM_ROUTE = """
 
 @router.get("/reports/ping")
@@ -31,85 +34,10 @@ async def ping() -> dict[str, str]:
 """
 
 
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
-
-
-def commit(cwd: Path, message: str) -> None:
-    git(cwd, "add", "-A")
-    git(cwd, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1))
-
-
-def as_version_0_1_0(repo: Path) -> None:
-    """Turn a copy of this template back into its older state."""
-    edit(repo / "template/src/{{ package_name }}/config.py.jinja", NEW_COMMENT, OLD_COMMENT)
-    edit(repo / "template/src/{{ package_name }}/routes.py", "Your own routes", "Team routes")
-    edit(repo / "template/README.md.jinja", "## Test\n", "## Tests\n")
-    edit(repo / "template/.gitignore", ".ruff_cache/\n", "")
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git repository of this template, tagged v0.1.0 (older) and v0.2.0 (this one)."""
-    repo = tmp_path_factory.mktemp("versions") / "template"
-    listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()
-    for name in listed:
-        if (ROOT / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
-    git(repo, "init", "-q")
-    now = tmp_path_factory.mktemp("now")
-    shutil.copytree(repo, now / "template", dirs_exist_ok=True)
-    as_version_0_1_0(repo)
-    commit(repo, "v0.1.0")
-    git(repo, "tag", "v0.1.0")
-    shutil.copytree(now / "template", repo, dirs_exist_ok=True)
-    commit(repo, "v0.2.0")
-    git(repo, "tag", "v0.2.0")
-    return repo
-
-
-def copy(template: Path, destination: Path, version: str, **data: Any) -> Path:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", copier.errors.DirtyLocalWarning)
-        copier.run_copy(
-            str(template), destination, data=data, vcs_ref=version, defaults=True, quiet=True
-        )
-    git(destination, "init", "-q")
-    commit(destination, "render")
-    return destination
-
-
-def update(project: Path, version: str | copier.VcsRef, quiet: bool = True, **data: Any) -> None:
-    copier.run_update(
-        project,
-        data=data,
-        vcs_ref=version,
-        defaults=True,
-        overwrite=True,
-        quiet=quiet,  # and not unsafe: a template that needed --trust would raise here
-    )
-
-
-def answers(project: Path) -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    return loaded
-
-
-def snapshot(project: Path) -> dict[str, bytes]:
-    return {name: (project / name).read_bytes() for name in files(project) if ".git/" not in name}
-
-
-def conflicted(project: Path) -> list[str]:
-    return git(project, "diff", "--name-only", "--diff-filter=U").split()
+    return two_versions(tmp_path_factory)
 
 
 @pytest.fixture
@@ -176,56 +104,6 @@ def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_so(
     assert "# Our own words about the pool wait." in config
     assert NEW_COMMENT in config
     assert conflicted(service) == [CONFIG]
-
-
-def test_a_copy_records_the_tag_it_was_rendered_from(template: Path, tmp_path: Path) -> None:
-    project = copy(template, tmp_path / "service", "v0.2.0")
-    assert answers(project)["_commit"] == "v0.2.0"
-
-
-def test_a_resource_added_later_leaves_every_existing_file_as_it_was(
-    template: Path, tmp_path: Path
-) -> None:
-    project = copy(template, tmp_path / "service", "v0.2.0")
-    before = snapshot(project)
-    resources = answers(project)["resources"] + [
-        {"author": ["name str(100)", "born_on date optional"]}
-    ]
-    update(project, copier.VcsRef.CURRENT, resources=resources)
-    after = snapshot(project)
-    added = set(after) - set(before)
-    assert "src/book_service/authors/router.py" in added
-    assert "tests/authors/test_router.py" in added
-    assert "tests/integration/test_authors.py" in added
-    assert "migrations/versions/authors.py" in added
-    assert all("authors" in name for name in added)
-    changed = {name for name in before if before[name] != after.get(name)}
-    # Only template-owned files that list the resources; none a team edits.
-    assert changed == {".copier-answers.yml", "src/book_service/api.py", "docs/layout.md"}
-    migration = (project / "migrations/versions/authors.py").read_text()
-    assert 'down_revision: str | None = "books"' in migration
-
-
-def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path: Path) -> None:
-    project = copy(template, tmp_path / "service", "v0.2.0")
-    before = snapshot(project)
-    update(project, copier.VcsRef.CURRENT, executor_workers=16, pool_max=16)
-    after = snapshot(project)
-    changed = {name for name in before if before[name] != after[name]}
-    assert set(after) == set(before)
-    assert changed == {
-        ".copier-answers.yml",
-        ".env.example",
-        "docs/settings.md",
-        "src/book_service/config.py",
-        "tests/test_config.py",
-    }
-    diff = git(project, "diff", "--unified=0", "--", *sorted(changed - {".copier-answers.yml"}))
-    removed = [
-        line for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
-    ]
-    assert removed
-    assert all(re.search(r"\b10\b", line) for line in removed), removed
 
 
 def test_a_renamed_question_carries_its_answer_without_a_migration(tmp_path: Path) -> None:
