@@ -15,6 +15,13 @@ from pydantic import AfterValidator, AwareDatetime, Field
 # Keys and versions live in NUMBER(19) and start at 1: an identity, and the first version.
 KEY_MAX = 10**19 - 1
 Version = Annotated[int, Field(ge=1, le=KEY_MAX)]
+# An int field lives in NUMBER(19): a 64-bit integer.
+BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+
+
+def text(max_length: int) -> Any:
+    """The rules of a VARCHAR2(max_length CHAR) column: not empty, at most that long."""
+    return Field(min_length=1, max_length=max_length)
 
 
 def number(precision: int, scale: int) -> Any:
