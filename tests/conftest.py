@@ -57,17 +57,18 @@ def environment(**overrides: str) -> dict[str, str]:
     return {**os.environ, **overrides}
 
 
+def captured(
+    args: list[str], cwd: Path, env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run a command in `cwd` with `env`, its output captured as text, never raising."""
+    return subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def python_module(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     """`python -m ARGS` from this environment in `cwd`, output captured, never raising."""
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        env=environment(**env),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    return captured([sys.executable, "-m", *args], cwd, environment(**env))
 
 
 @pytest.fixture(scope="session")

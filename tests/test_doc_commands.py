@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, environment
+from tests.conftest import ROOT, captured, environment
 from tests.repos import checkout_copy, commit, git
 
 TOOLS = Path(sys.executable).parent  # copier, uv and the rest of this environment
@@ -128,22 +128,15 @@ def tag(template: Path, *versions: str) -> None:
 
 def shell(command: str, cwd: Path, template: Path) -> subprocess.CompletedProcess[str]:
     """Run a documented command with bash, this environment's tools first on PATH."""
-    return subprocess.run(
-        ["bash", "-c", command],
-        cwd=cwd,
-        env=environment(
-            PATH=f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
-            TEMPLATE=str(template),
-            GIT_AUTHOR_NAME="t",
-            GIT_AUTHOR_EMAIL="t@example.com",
-            GIT_COMMITTER_NAME="t",
-            GIT_COMMITTER_EMAIL="t@example.com",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    env = environment(
+        PATH=f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
+        TEMPLATE=str(template),
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.com",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.com",
     )
+    return captured(["bash", "-c", command], cwd, env)
 
 
 def answers_file(cwd: Path) -> None:

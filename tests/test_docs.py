@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, environment, python_module, render
+from tests.conftest import ROOT, captured, environment, python_module, render
 from tests.variants import VARIANTS
 
 PAGES = ["README.md", "docs/settings.md", "docs/layout.md", "docs/how-it-works.md"]
@@ -31,15 +31,7 @@ print(json.dumps({{
 
 def python_code(project: Path, code: str) -> subprocess.CompletedProcess[str]:
     """Run `code` with this environment's Python on the rendered project's src/."""
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=project,
-        env=environment(PYTHONPATH="src"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return captured([sys.executable, "-c", code], project, environment(PYTHONPATH="src"))
 
 
 def settings_of(project: Path) -> dict[str, object]:

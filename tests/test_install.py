@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT, environment, render
+from tests.conftest import ROOT, captured, environment, render
 from tests.test_doc_commands import (
     IN_A_FRESH_PROJECT,
     PAGES,
@@ -90,15 +90,7 @@ def test_the_documented_project_commands_run(installed: tuple[Path, str]) -> Non
         if "serve" in pattern or "uvicorn" in pattern:
             continue  # below: they start a service
         for command in documented(pattern, project):
-            result = subprocess.run(
-                ["bash", "-c", command],
-                cwd=project,
-                env=fresh_environment(**oracle),
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-            )
+            result = captured(["bash", "-c", command], project, fresh_environment(**oracle))
             assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
             ran.append((command, result.stdout))
     printed = dict(ran)
