@@ -81,23 +81,25 @@ def yaml_block(markdown: str, name: str) -> str:
     return match[1]
 
 
-def documented(rendered_pages: list[Path]) -> list[str]:
-    every = [command for page in PAGES + rendered_pages for command in commands(page.read_text())]
-    return list(dict.fromkeys(every))
+# The commands this module runs itself: the copies, and the updates that ask nothing.
+COPIES = ("copier copy ", "scripts/render ")
+UPDATES = ("copier update --defaults",)
 
 
-def runs_here(command: str) -> bool:
-    return command.startswith(("copier copy ", "scripts/render ", "copier update --defaults"))
+def documented(project: Path | None = None) -> list[str]:
+    """Every command of this repository's docs, and of a rendered project's pages, once."""
+    pages = PAGES + ([project / page for page in RENDERED_PAGES] if project else [])
+    return list(dict.fromkeys(command for page in pages for command in commands(page.read_text())))
 
 
 def test_every_command_in_the_docs_is_run_or_says_why_not(
     rendered: Callable[[str], Path],
 ) -> None:
     project = rendered("defaults")
-    every = documented([project / page for page in RENDERED_PAGES])
+    every = documented(project)
     assert any(command.startswith("copier copy ") for command in every)
     for command in every:
-        if runs_here(command):
+        if command.startswith(COPIES + UPDATES):
             continue
         one_line = re.sub(r"\\\n\s*", "", command)
         proofs = [proof for pattern, proof in PROVEN if re.fullmatch(pattern, one_line)]
@@ -146,11 +148,11 @@ def answers_file(cwd: Path) -> None:
 
 
 def copies() -> list[str]:
-    return [c for c in documented([]) if c.startswith(("copier copy ", "scripts/render "))]
+    return [command for command in documented() if command.startswith(COPIES)]
 
 
 def updates() -> list[str]:
-    return [c for c in documented([]) if c.startswith("copier update --defaults")]
+    return [command for command in documented() if command.startswith(UPDATES)]
 
 
 @pytest.mark.parametrize("command", copies())

@@ -22,13 +22,8 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, captured, environment, render
-from tests.test_doc_commands import (
-    IN_A_FRESH_PROJECT,
-    PAGES,
-    RENDERED_PAGES,
-    commands,
-    yaml_block,
-)
+from tests.test_doc_commands import IN_A_FRESH_PROJECT, yaml_block
+from tests.test_doc_commands import documented as every_documented
 from tests.test_serve import free_port, oracle_at
 from tests.variants import EVERY_TYPE
 
@@ -76,10 +71,9 @@ def test_scripts_test_passes_in_a_fresh_environment(installed: tuple[Path, str])
 
 def documented(pattern: str, project: Path) -> list[str]:
     """The commands of this repository's docs and the project's pages that match."""
-    pages = PAGES + [project / page for page in RENDERED_PAGES]
-    found = [c for page in pages for c in commands(page.read_text()) if re.fullmatch(pattern, c)]
+    found = [command for command in every_documented(project) if re.fullmatch(pattern, command)]
     assert found, f"no command in the docs matches {pattern}"
-    return list(dict.fromkeys(found))
+    return found
 
 
 def test_the_documented_project_commands_run(installed: tuple[Path, str]) -> None:
