@@ -36,6 +36,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "one-of-each": {
         "project_name": "Tiny Ledger",
         "python_version": "3.13",
+        "oracle_api": "threadpool",
         "executor_workers": 1,
         "pool_min": 1,
         "pool_max": 1,
@@ -50,6 +51,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "long-names": {
         "project_name": "Customer Loyalty Programme Hub",  # a 30-character package
         "python_version": "3.12",
+        "oracle_api": "threadpool",
         "resources": [
             {
                 "customer_loyalty_programme": [

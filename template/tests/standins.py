@@ -34,13 +34,14 @@ Each round trip (execute, commit, ping) holds its thread for `latency` seconds. 
 of a shape the service does not use fails loudly rather than passing unchecked.
 """
 
+import asyncio
 import datetime as dt
 import io
 import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -401,8 +402,11 @@ class StandInCursor:
         fetch_decimals: bool = False,
         **keyword_parameters: Any,
     ) -> None:
-        binds = (parameters or {}) | keyword_parameters
         self.connection.round_trip()
+        self.apply(statement, (parameters or {}) | keyword_parameters, fetch_decimals)
+
+    def apply(self, statement: str, binds: dict[str, Any], fetch_decimals: bool) -> None:
+        """What Oracle does with the statement, once its round trip has reached it."""
         kind, match = parsed(statement)
         database = self.connection.pool.database
         with database.lock:
@@ -545,7 +549,7 @@ class StandInCursor:
 
 
 class StandInConnection:
-    def __init__(self, pool: "StandInPool") -> None:
+    def __init__(self, pool: "StandInPools") -> None:
         self.pool = pool
         self.call_timeout = 0
         # Kept across releases, as the thin pool keeps it: it lends the same connection
@@ -584,8 +588,8 @@ class StandInConnection:
         self.undo.clear()
 
 
-class StandInPool:
-    """A pool of stand-in connections over one stand-in Database, counting what it does."""
+class StandInPools:
+    """What both pools keep: the database, the logins, and counts of what they do."""
 
     def __init__(
         self,
@@ -626,12 +630,37 @@ class StandInPool:
         with self.lock:
             self.log_in()
 
+
+class StandInPool(StandInPools):
+    """python-oracledb's ConnectionPool: at most `max` connections, each lent to one
+    thread at a time; a thread waits for one up to `wait_timeout` seconds, then gets
+    DPY-4005 (POOL_GETMODE_TIMEDWAIT; impl/thin/pool.pyx, `_acquire_helper`)."""
+
+    def __init__(
+        self,
+        latency: float = 0.0,
+        *,
+        max: int = 5,
+        wait_timeout: float = 1.0,
+        database: StandInDatabase | None = None,
+        refuse_logins: int | None = None,
+    ) -> None:
+        super().__init__(latency, database=database, refuse_logins=refuse_logins)
+        self.wait_timeout = wait_timeout
+        self.free = threading.BoundedSemaphore(max)
+
     @contextmanager
     def acquire(self) -> Iterator[oracledb.Connection]:
-        with self.lock:
-            connection = self.idle.pop() if self.idle else self.open_connection()
-            self.acquired += 1
-            self.busy += 1
+        if not self.free.acquire(timeout=self.wait_timeout):
+            raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE)
+        try:
+            with self.lock:
+                connection = self.idle.pop() if self.idle else self.open_connection()
+                self.acquired += 1
+                self.busy += 1
+        except BaseException:
+            self.free.release()
+            raise
         try:
             # Typed as the real thing: the code under test only uses what the stand-in has.
             yield cast(oracledb.Connection, connection)
@@ -642,6 +671,225 @@ class StandInPool:
                 self.released += 1
                 self.busy -= 1
                 self.idle.append(connection)
+            self.free.release()
 
     def close(self, force: bool = False) -> None:
         self.closed = True
+
+
+# --- The asyncio API ----------------------------------------------------------------------
+
+
+class StandInAsyncCursor:
+    """An AsyncCursor: the same statements, each round trip awaited instead of blocking."""
+
+    def __init__(self, connection: "StandInAsyncConnection") -> None:
+        self.connection = connection
+        self.statements = StandInCursor(connection.state)
+
+    def __enter__(self) -> "StandInAsyncCursor":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+    # What the service sets and reads, as the cursor holds it.
+    @property
+    def arraysize(self) -> int:
+        return self.statements.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self.statements.arraysize = value
+
+    @property
+    def prefetchrows(self) -> int:
+        return self.statements.prefetchrows
+
+    @prefetchrows.setter
+    def prefetchrows(self, value: int) -> None:
+        self.statements.prefetchrows = value
+
+    @property
+    def rowfactory(self) -> Callable[..., Any] | None:
+        return self.statements.rowfactory
+
+    @rowfactory.setter
+    def rowfactory(self, value: Callable[..., Any] | None) -> None:
+        self.statements.rowfactory = value
+
+    @property
+    def rowcount(self) -> int:
+        return self.statements.rowcount
+
+    def var(self, kind: object, size: int = 0) -> Var:
+        return self.statements.var(kind, size)
+
+    def setinputsizes(self, **sizes: object) -> None:
+        self.statements.setinputsizes(**sizes)
+
+    async def execute(
+        self,
+        statement: str,
+        parameters: dict[str, Any] | None = None,
+        *,
+        fetch_decimals: bool = False,
+        **keyword_parameters: Any,
+    ) -> None:
+        await self.connection.round_trip()
+        binds = (parameters or {}) | keyword_parameters
+        self.statements.apply(statement, binds, fetch_decimals)
+
+    async def fetchall(self) -> list[Any]:
+        return self.statements.fetchall()
+
+    async def fetchone(self) -> Any:
+        return self.statements.fetchone()
+
+
+class StandInAsyncConnection:
+    """An AsyncConnection: its state is a stand-in connection's; its round trips are awaited."""
+
+    def __init__(self, pool: "StandInAsyncPool") -> None:
+        self.pool = pool
+        self.state = StandInConnection(pool)
+
+    @property
+    def call_timeout(self) -> int:
+        return self.state.call_timeout
+
+    @call_timeout.setter
+    def call_timeout(self, value: int) -> None:
+        self.state.call_timeout = value
+
+    @property
+    def autocommit(self) -> bool:
+        return self.state.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        self.state.autocommit = value
+
+    async def round_trip(self) -> None:
+        """One round trip: awaits Oracle's answer for `latency`, within the call timeout.
+
+        A task cancelled while it waits does not leave the connection mid-call: the thin
+        driver sends a break, reads Oracle's answer to it and resets the protocol before
+        the cancellation goes on (impl/thin/protocol.pyx, BaseAsyncProtocol
+        `_process_message`), so Oracle has abandoned the statement and the connection is
+        usable. Here the statement's effect simply never happens.
+        """
+        self.state.round_trip(sleep=False)
+        limit = self.state.call_timeout / 1000
+        if not self.pool.latency:
+            return
+        if limit and self.pool.latency > limit:
+            await asyncio.sleep(limit)
+            raise driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.state.call_timeout)
+        await asyncio.sleep(self.pool.latency)
+
+    def cursor(self) -> StandInAsyncCursor:
+        return StandInAsyncCursor(self)
+
+    async def close(self) -> None:
+        """Give the connection back to its pool."""
+        await self.pool.give_back(self)
+
+    async def ping(self) -> None:
+        await self.round_trip()
+
+    async def commit(self) -> None:
+        await self.round_trip()
+        self.state.undo.clear()
+
+    async def rollback(self) -> None:
+        await self.round_trip()
+        with self.pool.database.lock:
+            for step in reversed(self.state.undo):
+                step()
+        self.state.undo.clear()
+
+
+class StandInAsyncPool(StandInPools):
+    """python-oracledb's AsyncConnectionPool: at most `max` connections, each lent to one
+    task at a time; a task waits for one up to `wait_timeout` seconds, then gets DPY-4005
+    (POOL_GETMODE_TIMEDWAIT; impl/thin/pool.pyx, `_acquire_helper`)."""
+
+    def __init__(
+        self,
+        latency: float = 0.0,
+        *,
+        max: int = 5,
+        wait_timeout: float = 1.0,
+        database: StandInDatabase | None = None,
+        refuse_logins: int | None = None,
+    ) -> None:
+        super().__init__(latency, database=database, refuse_logins=refuse_logins)
+        self.max = max
+        self.wait_timeout = wait_timeout
+        self.free: asyncio.Semaphore | None = None
+        self.async_idle: list[StandInAsyncConnection] = []
+
+    async def log_in_async(self) -> None:
+        """The bridge's own try of refused credentials: one login, outside the pool."""
+        self.log_in_once()
+
+    def acquire(self) -> oracledb.AsyncConnection:
+        # Typed as the real thing: the code under test only uses what the stand-in has.
+        return cast(oracledb.AsyncConnection, Lending(self))
+
+    async def lend(self) -> StandInAsyncConnection:
+        if self.free is None:
+            self.free = asyncio.Semaphore(self.max)
+        try:
+            await asyncio.wait_for(self.free.acquire(), self.wait_timeout)
+        except TimeoutError:
+            raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
+        try:
+            if self.async_idle:
+                connection = self.async_idle.pop()
+            else:
+                self.open_connection()
+                connection = StandInAsyncConnection(self)
+        except BaseException:
+            self.free.release()
+            raise
+        self.acquired += 1
+        self.busy += 1
+        return connection
+
+    async def give_back(self, connection: StandInAsyncConnection) -> None:
+        # Released with work uncommitted: rolled back first. Cancelled during that round
+        # trip, the release never finishes and the connection stays busy for good
+        # (impl/thin/pool.pyx, AsyncThinPoolImpl.return_connection re-raises before
+        # `_return_connection_helper`).
+        if connection.state.undo:
+            await connection.rollback()
+        self.released += 1
+        self.busy -= 1
+        self.async_idle.append(connection)
+        assert self.free is not None
+        self.free.release()
+
+    async def close(self, force: bool = False) -> None:
+        self.closed = True
+
+
+class Lending:
+    """What `AsyncConnectionPool.acquire()` returns: awaited, or entered with `async with`,
+    a connection from the pool; its `close()`, or leaving the block, gives it back."""
+
+    def __init__(self, pool: StandInAsyncPool) -> None:
+        self.pool = pool
+        self.connection: StandInAsyncConnection | None = None
+
+    def __await__(self) -> Generator[Any, None, StandInAsyncConnection]:
+        return self.pool.lend().__await__()
+
+    async def __aenter__(self) -> StandInAsyncConnection:
+        self.connection = await self.pool.lend()
+        return self.connection
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self.connection is not None
+        await self.connection.close()
