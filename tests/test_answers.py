@@ -1,7 +1,7 @@
 """Every answer the questions accept renders a project that passes its own checks.
 
 Hypothesis draws whole sets of answers: names and text in any script, resources with any
-mix of field types, sizes and flags, the executor and pool sizes, the optional files. An
+mix of field types, sizes and flags, either mode with its sizes, the optional files. An
 answer a validator refuses is set aside (it was refused with a message, which
 test_questions.py checks); every other one must render a project whose own ruff, ruff
 format, mypy and pytest pass. Each example costs up to half a minute, so CI draws four;
@@ -68,8 +68,6 @@ def answers(draw: st.DrawFn) -> dict[str, Any]:
         "description": draw(text),
         "author_name": draw(text),
         "python_version": draw(st.sampled_from(["3.11", "3.12", "3.13"])),
-        "executor_workers": workers,
-        "executor_queue": draw(st.integers(0, 200)),
         "pool_max": pool_max,
         "pool_min": draw(st.integers(1, pool_max)),
         "pool_increment": draw(st.integers(1, pool_max)),
@@ -77,6 +75,15 @@ def answers(draw: st.DrawFn) -> dict[str, Any]:
         "docker": draw(st.booleans()),
         "github_actions": draw(st.booleans()),
     }
+    # Either mode, with its own sizes.
+    if draw(st.booleans()):
+        drawn |= {"oracle_api": "asyncio", "pool_queue": draw(st.integers(0, 200))}
+    else:
+        drawn |= {
+            "oracle_api": "threadpool",
+            "executor_workers": workers,
+            "executor_queue": draw(st.integers(0, 200)),
+        }
     # Usually a slug and a package of their own; sometimes the ones derived from the name,
     # which most names in other scripts cannot give (and the validator says so).
     if draw(st.integers(0, 7)):

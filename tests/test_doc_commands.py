@@ -209,5 +209,7 @@ def test_a_documented_update_runs_as_written(template: Path, tmp_path: Path, com
     if "resources" in command or "--data-file" in command:
         assert [next(iter(r)) for r in recorded["resources"]] == ["book", "author"]
         assert (service / "src/book_service/authors/router.py").exists()
-    if "executor_workers=16" in command:
-        assert recorded["executor_workers"] == 16
+    if "pool_max=16" in command:
+        assert recorded["pool_max"] == 16
+    if mode := re.search(r"oracle_api=(\w+)", command):
+        assert recorded["oracle_api"] == mode[1]

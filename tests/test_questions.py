@@ -163,7 +163,7 @@ def test_every_help_text_fits_the_one_line_a_prompt_shows() -> None:
         for name, spec in questions.items()
         if isinstance(spec, dict) and "help" in spec
     }
-    assert len(helps) == 15
+    assert len(helps) == 17
     for name, text in helps.items():
         assert "\n" not in text.strip(), name
         assert len(text) <= PROMPT_LINE, (name, len(text))

@@ -68,6 +68,9 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         f"{package}/routes.py",
         f"{package}/paging.py",
         f"{package}/storage.py",
+        *(f"{package}/{name}" for name in ["bridge.py", "statements.py", "tables.py"]),
+        "tests/calls.py",
+        "tests/test_bridge.py",
         "tests/fakes.py",
         "tests/helpers.py",
         *(f"docs/{name}.md" for name in ["settings", "layout", "how-it-works"]),
@@ -209,6 +212,11 @@ def test_the_answers_file_holds_the_questions_answers_and_nothing_secret(
         for name, question in yaml.safe_load((ROOT / "copier.yml").read_text()).items()
         if not name.startswith("_") and question.get("when") is not False
     }
-    answers = yaml.safe_load((rendered("defaults") / ".copier-answers.yml").read_text())
-    assert set(answers) == questions | {"_commit", "_src_path"}
+    # Each mode asks only its own sizes.
+    only = {"asyncio": {"pool_queue"}, "threadpool": {"executor_workers", "executor_queue"}}
+    for variant, mode in [("defaults", "asyncio"), ("threadpool", "threadpool")]:
+        answers = yaml.safe_load((rendered(variant) / ".copier-answers.yml").read_text())
+        asked = questions - {name for other in only if other != mode for name in only[other]}
+        assert set(answers) == asked | {"_commit", "_src_path"}
+        assert answers["oracle_api"] == mode
     assert not [name for name in answers if re.search("password|secret|token", name)]

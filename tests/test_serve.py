@@ -168,11 +168,14 @@ def silent_oracle() -> Iterator[int]:
             connection.close()
 
 
-def test_a_silent_oracle_cannot_hold_up_shutdown(rendered: Callable[[str], Path]) -> None:
+@pytest.mark.parametrize("variant", ["defaults", "threadpool"])  # the asyncio API, then threads
+def test_a_silent_oracle_cannot_hold_up_shutdown(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
     with silent_oracle() as oracle_port:
         port = free_port()
         settings = {"ORACLE_POOL_TIMEOUT": "1", "ORACLE_CLOSE_TIMEOUT": "2"}
-        process = start(rendered("defaults"), port, **oracle_at(oracle_port), **settings)
+        process = start(rendered(variant), port, **oracle_at(oracle_port), **settings)
         url = wait_until_live(process, port)
         with ThreadPoolExecutor() as clients:
             in_flight = clients.submit(httpx.get, f"{url}/books", timeout=30)
@@ -188,3 +191,36 @@ def test_a_silent_oracle_cannot_hold_up_shutdown(rendered: Callable[[str], Path]
     assert "abandoning" in output
     assert "Traceback" not in output
     assert stopped < 10, output  # the pool timeout, the close timeout, and a second to exit
+
+
+def worker_processes(pid: int) -> list[int]:
+    """The processes uvicorn spawned to serve (not multiprocessing's resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in children if b"spawn_main" in cmdline(int(child))]
+
+
+def cmdline(pid: int) -> bytes:
+    with suppress(FileNotFoundError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    return b""
+
+
+def test_web_concurrency_runs_that_many_worker_processes(rendered: Callable[[str], Path]) -> None:
+    """The image's way to use more cores: WEB_CONCURRENCY worker processes behind one port,
+    each with its own pool (uvicorn reads the variable as --workers)."""
+    port = free_port()
+    process = start(rendered("defaults"), port, WEB_CONCURRENCY="2", **oracle_at(free_port()))
+    url = wait_until_live(process, port)
+    deadline = time.monotonic() + 30
+    while len(workers := worker_processes(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with ThreadPoolExecutor(8) as clients:
+        answers = list(clients.map(lambda _: httpx.get(f"{url}/books", timeout=30), range(16)))
+    process.terminate()
+    output, _ = process.communicate(timeout=60)
+    assert len(workers) == 2, output
+    assert all(Path(f"/proc/{pid}").exists() is False for pid in workers)  # all stopped
+    for answer in answers:  # each worker answers for itself: Oracle unreachable is a 503
+        assert_problem(answer, 503)
+    assert output.count("Application startup complete") == 2, output
+    assert "Traceback" not in output

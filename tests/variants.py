@@ -30,6 +30,8 @@ EVERY_TYPE: list[dict[str, list[str]]] = [
 
 VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
+    # The defaults, on the threadpool instead of python-oracledb's asyncio API.
+    "threadpool": {"oracle_api": "threadpool"},
     "every-type": {"python_version": "3.11", "resources": EVERY_TYPE},
     # The smallest sizes that work, and names that need care: plurals in -es and -ies, a
     # resource named like FastAPI's `status` module, optional-only fields.
