@@ -559,7 +559,11 @@ class StandInConnection:
 
     def round_trip(self, *, sleep: bool = True) -> None:
         self.pool.round_trips += 1
-        if not (sleep and self.pool.latency):
+        if not sleep:
+            return
+        if not self.pool.latency:
+            # Even an instant answer comes over a socket, whose I/O lets other threads run.
+            time.sleep(0)
             return
         # A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024: thin
         # mode's socket times out and _process_message raises ERR_CALL_TIMEOUT_EXCEEDED
@@ -782,6 +786,8 @@ class StandInAsyncConnection:
         self.state.round_trip(sleep=False)
         limit = self.state.call_timeout / 1000
         if not self.pool.latency:
+            # Even an instant answer is awaited on a socket: other tasks run meanwhile.
+            await asyncio.sleep(0)
             return
         if limit and self.pool.latency > limit:
             await asyncio.sleep(limit)

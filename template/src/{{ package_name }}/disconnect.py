@@ -1,15 +1,14 @@
 """Cancel a request's handler when its client goes away before the response starts.
 
 Uvicorn lets a handler run on after its client has disconnected. Cancelling it lets a
-database call still waiting for an executor thread give up its place in the queue: that
-call never runs. A call already running finishes on its thread either way.
+database call still waiting for its turn give up its place in the queue: that call never
+runs. A call already running is broken off (asyncio API) or finishes on its thread.
 
 The request body is read first (these are JSON APIs: bodies are small), so that the only
 message left to receive is the disconnect, which a watcher waits for beside the handler.
 """
 
 import asyncio
-from contextlib import suppress
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,6 +29,11 @@ class CancelOnDisconnectMiddleware:
             body.append(message)
         gone: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         started = False
+        # The handler runs in this task, and only the watcher gets a task of its own.
+        task = asyncio.current_task()
+        if task is None:  # an ASGI server runs every request in a task of its own
+            raise RuntimeError("CancelOnDisconnectMiddleware must run in an asyncio task")
+        cancelled_here = False
 
         async def replay() -> Message:
             # The body as the client sent it; after that, what the server would say next.
@@ -40,19 +44,19 @@ class CancelOnDisconnectMiddleware:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        handler = asyncio.ensure_future(self.app(scope, replay, send_and_note))
-
         async def watch() -> None:
+            nonlocal cancelled_here
             message = await receive()  # the server says http.disconnect: client or response done
             gone.set_result(message)
             if not started:
-                handler.cancel()
+                cancelled_here = True
+                task.cancel()
 
         watcher = asyncio.ensure_future(watch())
         try:
-            with suppress(asyncio.CancelledError):
-                await handler
-            if handler.cancelled() and not gone.done():
-                raise asyncio.CancelledError  # we were cancelled from outside: pass it on
+            await self.app(scope, replay, send_and_note)
+        except asyncio.CancelledError:
+            if not cancelled_here or task.uncancel() > 0:
+                raise  # cancelled from outside (too): pass it on
         finally:
             watcher.cancel()
