@@ -110,7 +110,7 @@ def test_each_resource_gets_a_package_its_tests_and_a_router(
     for name in packages:
         assert {path.name for path in (package / name).iterdir()} >= set(RESOURCE_FILES)
         assert {path.name for path in (project / "tests" / name).iterdir()} >= set(RESOURCE_TESTS)
-        assert f"api_router.include_router({name}_router)" in api
+        assert f"    {name}_router,\n" in api
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
