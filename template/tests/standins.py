@@ -847,10 +847,13 @@ class StandInAsyncPool(StandInPools):
     async def lend(self) -> StandInAsyncConnection:
         if self.free is None:
             self.free = asyncio.Semaphore(self.max)
-        try:
-            await asyncio.wait_for(self.free.acquire(), self.wait_timeout)
-        except TimeoutError:
-            raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
+        if self.free.locked():  # every connection is lent: wait for one, up to wait_timeout
+            try:
+                await asyncio.wait_for(self.free.acquire(), self.wait_timeout)
+            except TimeoutError:
+                raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
+        else:
+            await self.free.acquire()  # one is idle: lent at once
         try:
             if self.async_idle:
                 connection = self.async_idle.pop()
