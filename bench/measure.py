@@ -1,11 +1,9 @@
-"""Measuring the running service: a cell under wrk, with the event-loop lag probe
-(bench/probe.py) and both CPU shares beside it; and latency by status under overload, from
-the harness's own asyncio client."""
+"""Measuring one cell on a running server: wrk on the cell's path, the event-loop lag probe
+(bench/probe.py) beside it, and the CPU time of the server, wrk, the probe and the whole
+machine over the same interval."""
 
-import asyncio
 import json
-import re
-import resource
+import os
 import statistics
 import subprocess
 import sys
@@ -14,62 +12,81 @@ from pathlib import Path
 from typing import Any
 
 import wrk
-from scenarios import ENDPOINTS
+from scenarios import CONNECTIONS, Cell, Plan
 from server import Server
 
 HERE = Path(__file__).resolve().parent
+PROBE_RATE = 20  # probes a second, each on a new connection
+CORES = os.cpu_count() or 1
+QUIET = 0.2  # cores busy, at most, for the machine to count as quiet between cells
 
 
-def measure(server: Server, path: str, connections: int, seconds: float) -> dict[str, float]:
-    """Throughput and latency under wrk, with the lag probe and both CPU shares."""
-    url = server.url + path
-    post = path == ENDPOINTS["create"]
-    wrk.run(url, connections, 1, post)  # warm up
+def machine_busy() -> tuple[float, float]:
+    """CPU seconds the whole machine has been busy, and in all, so far (/proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / tick, sum(fields[:8]) / tick
+
+
+def wait_quiet(limit: float, busy: float = QUIET) -> float:
+    """Wait, at most `limit` seconds, until the machine is near idle between cells (no
+    other work on its cores: a test suite, a build); the seconds waited."""
+    started = time.perf_counter()
+    while True:
+        busy_before, all_before = machine_busy()
+        time.sleep(0.25)
+        busy_after, all_after = machine_busy()
+        share = (busy_after - busy_before) / max(all_after - all_before, 1e-9) * CORES
+        waited = time.perf_counter() - started
+        if share < busy or waited >= limit:
+            return waited
+
+
+def measure(server: Server, cell: Cell, plan: Plan, quiet_wait: float) -> dict[str, Any]:
+    """Throughput, latency, lag and CPU of one cell; the warm-up is not counted. First
+    waits up to `quiet_wait` seconds for the machine to be quiet."""
+    waited = wait_quiet(quiet_wait)
+    url = server.url + cell.path
+    wrk.run(url, CONNECTIONS, plan.warmup)
     # wrk hangs up with calls in flight; uvicorn lets them finish. Let them, first.
-    time.sleep(1)
-    probe = subprocess.Popen(
-        [sys.executable, str(HERE / "probe.py"), str(server.port), str(seconds - 0.5), "20"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    cpu_before, children_before = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = wrk.run(url, connections, seconds, post)
-    cpu_after, children_after = server.cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    lags = json.loads(probe.communicate(timeout=60)[0])
-    wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (
-        children_before.ru_utime + children_before.ru_stime
-    )
-    result.update(
-        lag_p99_ms=statistics.quantiles(lags, n=100)[98] if len(lags) > 1 else float("nan"),
-        server_cpu=(cpu_after - cpu_before) / seconds,
-        loadgen_cpu=wrk_cpu / seconds,
-    )
-    return result
-
-
-async def overload(port: int, connections: int, seconds: float) -> dict[str, Any]:
-    """Keep-alive clients hammering the list endpoint; latency by status."""
-    by_status: dict[int, list[float]] = {}
-    request = b"GET /books?limit=20 HTTP/1.1\r\nHost: bench\r\n\r\n"
-    end = time.perf_counter() + seconds
-
-    async def client() -> None:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        while time.perf_counter() < end:
-            started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split()[1])
-            length = int(re.search(rb"content-length: (\d+)", head, re.I).group(1))
-            await reader.readexactly(length)
-            by_status.setdefault(status, []).append((time.perf_counter() - started) * 1000)
-        writer.close()
-
-    await asyncio.gather(*(client() for _ in range(connections)))
-    return {str(status): summary(times) for status, times in sorted(by_status.items())}
-
-
-def summary(times: list[float]) -> dict[str, float]:
-    """Count, p50 and p99 of answer times in ms (one answer stands for every percentile)."""
-    cuts = statistics.quantiles(times, n=100) if len(times) > 1 else times * 99
-    return {"count": len(times), "p50_ms": cuts[49], "p99_ms": cuts[98]}
+    time.sleep(plan.settle)
+    duration = plan.seconds - 0.3  # ends before wrk does
+    command = [sys.executable, str(HERE / "probe.py"), str(server.port), str(duration)]
+    probe = subprocess.Popen([*command, str(PROBE_RATE)], stdout=subprocess.PIPE, text=True)
+    busy_before, all_before = machine_busy()
+    cpu_before, started = server.cpu_seconds(), time.perf_counter()
+    result = wrk.run(url, CONNECTIONS, plan.seconds)
+    cpu_after, wall = server.cpu_seconds(), time.perf_counter() - started
+    busy_after, all_after = machine_busy()
+    assert probe.stdout is not None
+    probed = json.loads(probe.stdout.read())
+    _, _, usage = os.wait4(probe.pid, 0)
+    probe.returncode = 0
+    lags = probed["times"]
+    server_cpu = cpu_after - cpu_before
+    probe_cpu = usage.ru_utime + usage.ru_stime
+    cores = (all_after - all_before) / wall
+    return {
+        "rps": result["rps"],
+        "requests": result["requests"],
+        "seconds": result["seconds"],
+        "p50_ms": result["p50_ms"],
+        "p99_ms": result["p99_ms"],
+        "non_2xx": result["non_2xx"],
+        "socket_errors": result["socket_errors"],
+        # Server CPU per request served (wrk's; the probe's 20 a second ride on top).
+        "cpu_us_per_request": server_cpu / max(result["requests"], 1) * 1e6,
+        # Shares of one core over the measured interval.
+        "server_cpu": server_cpu / wall,
+        "wrk_cpu": result["cpu"] / wall,
+        "probe_cpu": probe_cpu / wall,
+        "machine_cpu": (busy_after - busy_before) / wall,
+        "machine_cores": round(cores, 2),
+        "lag_p50_ms": statistics.median(lags) if lags else float("nan"),
+        "lag_p99_ms": statistics.quantiles(lags, n=100)[98] if len(lags) > 1 else float("nan"),
+        "lag_max_ms": max(lags, default=float("nan")),
+        "probes": len(lags),
+        "probes_failed": probed["failed"],
+        "waited_for_quiet_s": round(waited, 2),
+    }

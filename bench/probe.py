@@ -1,7 +1,8 @@
 """Event-loop lag probe: GET /health/live at a steady rate, each on a connection of its own,
 never waiting for the previous one, so a blocked loop shows as long answers.
 
-Usage: python probe.py PORT SECONDS RATE  -> prints the answer times (ms) as JSON.
+Usage: python probe.py PORT SECONDS RATE
+  -> prints {"times": answer times in ms, "failed": probes with no answer} as JSON.
 """
 
 import asyncio
@@ -29,8 +30,11 @@ async def main(port: int, seconds: float, rate: float) -> None:
     while time.perf_counter() < end:
         tasks.append(asyncio.ensure_future(once(port, times)))
         await asyncio.sleep(1 / rate)
-    await asyncio.wait(tasks, timeout=30)
-    print(json.dumps(times))
+    done, pending = await asyncio.wait(tasks, timeout=30)
+    for task in pending:
+        task.cancel()
+    failed = len(pending) + sum(1 for task in done if task.exception() is not None)
+    print(json.dumps({"times": times, "failed": failed}))
 
 
 if __name__ == "__main__":

@@ -1,36 +1,285 @@
-"""Print bench/results/results.json as the markdown tables of docs/performance.md."""
+"""The markdown tables of docs/performance.md, from bench/results/results.json: each cell's
+median and spread over the repeats, the CPU per request, and the targets, each a ratio to
+a control measured in the same repeat (computed per repeat, then the median).
+
+    python bench/report.py [results.json]
+"""
 
 import json
+import statistics
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "results.json"
+MODES = ("asyncio", "threadpool")
+VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant")
+CONNECTIONS = 20
+LAG_LIMIT_MS = 5.0
+BUSY = 0.8  # the lag target holds where the server is below this share of a core
+Key = tuple[str, int, int]  # variant, L, processes
+Cells = dict[Key, dict[int, dict[str, Any]]]  # -> repeat -> cell
+
+
+def index(results: dict[str, Any]) -> Cells:
+    cells: Cells = defaultdict(dict)
+    for cell in results["cells"]:
+        cells[cell["variant"], cell["latency_ms"], cell["workers"]][cell["repeat"]] = cell
+    return cells
+
+
+def spread(values: Iterable[float], digits: int = 0, unit: str = "") -> str:
+    """Median, then min-max: `612 (598-640)`."""
+    values = sorted(values)
+    if not values:
+        return "-"
+    middle, low, high = statistics.median(values), values[0], values[-1]
+    if len(values) == 1:
+        return f"{middle:.{digits}f}{unit}"
+    return f"{middle:.{digits}f}{unit} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def metric(cells: Cells, key: Key, name: str) -> list[float]:
+    return [cell[name] for cell in cells.get(key, {}).values()]
+
+
+def median(cells: Cells, key: Key, name: str) -> float:
+    values = metric(cells, key, name)
+    return statistics.median(values) if values else float("nan")
+
+
+def ordered(cells: Cells) -> list[Key]:
+    return sorted(cells, key=lambda k: (k[2], k[1], VARIANTS.index(k[0])))
+
+
+def results_table(cells: Cells) -> list[str]:
+    lines = [
+        "| variant | L (ms) | processes | req/s | CPU µs/req | loop lag p99 (ms) "
+        "| request p99 (ms) | server CPU | wrk CPU | others' CPU | non-2xx |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for key in ordered(cells):
+        variant, latency, workers = key
+        rest = [others(c) for c in cells[key].values()]
+        lines.append(
+            f"| {variant} | {latency} | {workers} | {spread(metric(cells, key, 'rps'))} "
+            f"| {spread(metric(cells, key, 'cpu_us_per_request'))} "
+            f"| {spread(metric(cells, key, 'lag_p99_ms'), 1)} "
+            f"| {statistics.median(metric(cells, key, 'p99_ms')):.1f} "
+            f"| {median(cells, key, 'server_cpu'):.0%} | {median(cells, key, 'wrk_cpu'):.0%} "
+            f"| {statistics.median(rest):.0%} | {sum(metric(cells, key, 'non_2xx')):.0f} |"
+        )
+    return lines
+
+
+def cpu_table(cells: Cells) -> list[str]:
+    """Server CPU per request, µs: each variant by L."""
+    latencies = sorted({key[1] for key in cells})
+    rows = sorted({(key[0], key[2]) for key in cells}, key=lambda r: (r[1], VARIANTS.index(r[0])))
+    lines = [
+        "| CPU µs per request | " + " | ".join(f"L = {latency} ms" for latency in latencies) + " |",
+        "| --- |" + " ---: |" * len(latencies),
+    ]
+    for variant, workers in rows:
+        name = variant if workers == 1 else f"{variant}, {workers} processes"
+        values = [
+            spread(metric(cells, (variant, latency, workers), "cpu_us_per_request"))
+            for latency in latencies
+        ]
+        lines.append(f"| {name} | " + " | ".join(values) + " |")
+    return lines
+
+
+def per_repeat(
+    cells: Cells, key: Key, against: Key | None, value: Callable[[dict[str, Any]], float]
+) -> list[float]:
+    """value(cell) / value(control) for each repeat that has both (or value alone)."""
+    ratios = []
+    for repeat, cell in sorted(cells.get(key, {}).items()):
+        if against is None:
+            ratios.append(value(cell))
+        elif repeat in cells.get(against, {}):
+            ratios.append(value(cell) / value(cells[against][repeat]))
+    return ratios
+
+
+def rps(cell: dict[str, Any]) -> float:
+    return float(cell["rps"])
+
+
+def faster(cells: Cells, latency: int) -> str:
+    """The mode with the higher median throughput at L, in one process."""
+    return max(MODES, key=lambda mode: median(cells, (mode, latency, 1), "rps"))
+
+
+def verdict(values: list[float], threshold: float, at_most: bool = False) -> str:
+    if not values:
+        return "not measured"
+    middle = statistics.median(values)
+    met = middle <= threshold if at_most else middle >= threshold
+    return "PASS" if met else "FALL SHORT"
+
+
+def targets(cells: Cells) -> list[dict[str, Any]]:
+    """Each target: what it says, the per-repeat values, the threshold, and the verdict."""
+    rows: list[dict[str, Any]] = []
+
+    def add(
+        target: str, values: list[float], threshold: float, at_most: bool = False, note: str = ""
+    ) -> None:
+        sign = "≤" if at_most else "≥"
+        rows.append(
+            {
+                "target": target,
+                "values": values,
+                "threshold": f"{sign} {threshold:g}",
+                "verdict": verdict(values, threshold, at_most),
+                "note": note,
+            }
+        )
+
+    latencies = sorted({key[1] for key in cells})
+
+    def other(mode: str) -> str:
+        return MODES[1 - MODES.index(mode)]
+
+    if 0 in latencies:
+        best = faster(cells, 0)
+        values = per_repeat(cells, (best, 0, 1), ("constant", 0, 1), rps)
+        slower = per_repeat(cells, (other(best), 0, 1), ("constant", 0, 1), rps)
+        add(
+            f"L = 0: list / constant, faster mode ({best})",
+            values,
+            0.5,
+            note=f"{other(best)}: {spread(slower, 2)}",
+        )
+        values = per_repeat(cells, ("threadpool", 0, 1), ("constant", 0, 1), rps)
+        add("L = 0: list / constant, threadpool mode", values, 0.35)
+    for latency in (1, 5):
+        if latency in latencies:
+            best = faster(cells, latency)
+            values = per_repeat(cells, (best, latency, 1), ("def-route", latency, 1), rps)
+            slower = per_repeat(cells, (other(best), latency, 1), ("def-route", latency, 1), rps)
+            add(
+                f"L = {latency} ms: list / def-route, faster mode ({best})",
+                values,
+                2,
+                note=f"{other(best)}: {spread(slower, 2)}",
+            )
+    if 20 in latencies:
+        limit = CONNECTIONS / 0.020
+        for mode in MODES:
+            values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
+            add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, 0.95)
+    busy = []
+    for mode in MODES:
+        for latency in latencies:
+            key = (mode, latency, 1)
+            if key not in cells:
+                continue
+            share = median(cells, key, "server_cpu")
+            lags = per_repeat(cells, key, None, lambda c: float(c["lag_p99_ms"]))
+            if share < BUSY:
+                add(
+                    f"loop lag p99 (ms), {mode}, L = {latency} ms (server {share:.0%})",
+                    lags,
+                    LAG_LIMIT_MS,
+                    at_most=True,
+                )
+            else:
+                busy.append(f"{mode} L={latency} ({share:.0%}: {statistics.median(lags):.0f} ms)")
+    if busy:
+        rows.append(
+            {
+                "target": "loop lag: cells at 80% of a core or more, where it does not apply",
+                "values": [],
+                "threshold": "",
+                "verdict": "n/a",
+                "note": "; ".join(busy),
+            }
+        )
+    multi = sorted({key[2] for key in cells if key[2] > 1})
+    for workers in multi:
+        for variant in (*MODES, "constant"):
+            key, single = (variant, 0, workers), (variant, 0, 1)
+            if key not in cells:
+                continue
+            values = per_repeat(cells, key, single, rps)
+            if variant == "constant":
+                rows.append(
+                    {
+                        "target": f"L = 0: {workers} processes / 1, constant (for reference)",
+                        "values": values,
+                        "threshold": "",
+                        "verdict": "-",
+                        "note": "",
+                    }
+                )
+            else:
+                add(f"L = 0: {workers} processes / 1, {variant}", values, 1.6)
+    return rows
+
+
+def targets_table(cells: Cells) -> list[str]:
+    lines = [
+        "| target | median | spread (per repeat) | wanted | verdict | note |",
+        "| --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for row in targets(cells):
+        values = sorted(row["values"])
+        middle = f"{statistics.median(values):.2f}" if values else ""
+        span = f"{values[0]:.2f}-{values[-1]:.2f}" if len(values) > 1 else ""
+        lines.append(
+            f"| {row['target']} | {middle} | {span} | {row['threshold']} | {row['verdict']} "
+            f"| {row['note']} |"
+        )
+    return lines
+
+
+def others(cell: dict[str, Any]) -> float:
+    """Share of a core the rest of the machine used during the cell: not the server, wrk or
+    the probe (the harness, the kernel's own work, anything else running)."""
+    return float(cell["machine_cpu"] - cell["server_cpu"] - cell["wrk_cpu"] - cell["probe_cpu"])
+
+
+def machine_line(results: dict[str, Any]) -> str:
+    facts, plan = results["machine"], results["plan"]
+    mhz = facts["cpu_mhz"] + facts.get("cpu_mhz_after", [])
+    speed = f"{min(mhz):.0f}-{max(mhz):.0f} MHz reported" if mhz else "speed unknown"
+    rest = [others(cell) for cell in results["cells"]]
+    busy = sum(1 for share in rest if share > 0.25)
+    waited = sum(cell.get("waited_for_quiet_s", 0) for cell in results["cells"])
+    return (
+        f"Template {facts.get('template_commit', '?')[:7]}; "
+        f"{facts['cpus']} cores ({facts['cpu_model']}, {speed}), Python {facts['python']}, "
+        f"load average {' '.join(facts['loadavg'])} before; {plan['repeats']} repeats of "
+        f"{plan['seconds_per_cell']:g} s per cell, {results['wall_seconds']:.0f} s in all. "
+        f"The rest of the machine used {statistics.median(rest):.0%} of a core per cell "
+        f"(median; {busy} of {len(rest)} cells over 25%; {waited:.0f} s waited for quiet)."
+    )
+
+
+def markdown(results: dict[str, Any]) -> str:
+    cells = index(results)
+    lines = [
+        machine_line(results),
+        "",
+        "Each cell: median over the repeats (min-max in brackets).",
+        "",
+        *results_table(cells),
+        "",
+        *cpu_table(cells),
+        "",
+        *targets_table(cells),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    results = json.loads(RESULTS.read_text())
-    print(
-        "| variant | endpoint | L (ms) | threads | req/s | limit | of limit | p50 (ms) "
-        "| p99 (ms) | loop lag p99 (ms) | server CPU | wrk CPU | 503s |"
-    )
-    print(
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-    )
-    for cell in results["cells"]:
-        latency, workers = cell["latency_ms"], cell["workers"]
-        limit = workers / (latency / 1000) if latency and cell["variant"] == "service" else None
-        share = f"{cell['rps'] / limit:.0%}" if limit else ""
-        print(
-            f"| {cell['variant']} | {cell['endpoint']} | {latency} | {workers} "
-            f"| {cell['rps']:.0f} | {f'{limit:.0f}' if limit else ''} | {share} "
-            f"| {cell['p50_ms']:.1f} | {cell['p99_ms']:.1f} | {cell['lag_p99_ms']:.1f} "
-            f"| {cell['server_cpu']:.0%} | {cell['loadgen_cpu']:.0%} | {cell['non_2xx']} |"
-        )
-    overload = results["overload"]
-    print()
-    print("| status | responses | p50 (ms) | p99 (ms) |")
-    print("| --- | ---: | ---: | ---: |")
-    for status, row in overload["by_status"].items():
-        print(f"| {status} | {row['count']} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} |")
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS
+    print(markdown(json.loads(path.read_text())), end="")
 
 
 if __name__ == "__main__":

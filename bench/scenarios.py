@@ -1,56 +1,121 @@
-"""What the benchmark measures: the grid of latencies, thread counts and endpoints, the
-controls measured beside the service, and the overload scenario; in full or quick."""
+"""What the benchmark measures: the grid of latencies, the two modes and the controls beside
+them, repeated and interleaved; in full or quick.
+
+A cell is one variant at one L, in one process or two:
+
+- `asyncio`, `threadpool`: the service's own GET /books?limit=20, rendered in that mode;
+- `def-route`, `naive`, `constant`: the controls bench/service.py adds to the same app.
+
+Each repeat measures every L in turn (the order of the L rotating from repeat to repeat),
+and at each L every variant of that L back to back, the order rotating too; so a cell and
+the controls its targets are stated against are measured within a minute of each other,
+and the machine's drifting speed touches both alike.
+"""
 
 from dataclasses import dataclass
 
-LATENCIES_MS = [0, 5, 20, 50]
-WORKERS = [4, 20]
-ENDPOINTS = {"list": "/books?limit=20", "read": "/books/1", "create": "/books"}
-# The alternatives bench/service.py serves in the same app, measured on the list endpoint.
-CONTROLS = ["naive", "threadpool", "constant"]
+CONNECTIONS = 20  # wrk -t1 -c20
+PATH = {
+    "asyncio": "/books?limit=20",
+    "threadpool": "/books?limit=20",
+    "def-route": "/control/def-route?limit=20",
+    "naive": "/control/naive?limit=20",
+    "constant": "/control/constant",
+}
+MODES = ("asyncio", "threadpool")
+CONTROLS = ("def-route", "naive", "constant")
+# The controls are served by the asyncio-mode server of the same L (they do not use the
+# service's pool, so the mode of the app around them does not matter to them).
+CONTROL_HOST = "asyncio"
 
 
 @dataclass(frozen=True)
-class Grid:
-    """The cells to measure, and how long each one is measured (after its warm-up)."""
-
-    seconds: float
-    latencies: list[int]
-    workers: list[int]
-    endpoints: list[str]
-
-    def controls(self, latency: int, workers: int) -> list[str]:
-        """The controls measured in a cell: beside the largest pool only, and the constant
-        route (no round trip, so no latency to vary) at the first latency only."""
-        if workers != max(self.workers):
-            return []
-        return [c for c in CONTROLS if c != "constant" or latency == self.latencies[0]]
-
-
-def grid(quick: bool) -> Grid:
-    """The full grid, or one short cell per scenario to check the harness."""
-    if quick:
-        return Grid(seconds=2.0, latencies=[5], workers=[20], endpoints=["list"])
-    return Grid(seconds=5.0, latencies=LATENCIES_MS, workers=WORKERS, endpoints=list(ENDPOINTS))
-
-
-def offered(workers: int) -> int:
-    """Connections in a cell: twice what can run at once (the queue, as large as the pool,
-    admits them all, so no request is refused)."""
-    return 2 * workers
-
-
-@dataclass(frozen=True)
-class Overload:
-    """Backpressure: three times what the bridge admits (threads plus queue), at L."""
-
-    workers: int = 4
-    queue: int = 4
-    latency_ms: int = 20
+class Cell:
+    variant: str
+    latency_ms: int
+    workers: int = 1
 
     @property
-    def connections(self) -> int:
-        return 3 * (self.workers + self.queue)
+    def mode(self) -> str:
+        """The rendered mode of the server the cell runs on."""
+        return self.variant if self.variant in MODES else CONTROL_HOST
+
+    @property
+    def path(self) -> str:
+        return PATH[self.variant]
+
+    @property
+    def key(self) -> str:
+        return f"{self.variant}|{self.latency_ms}|{self.workers}"
 
 
-OVERLOAD = Overload()
+@dataclass(frozen=True)
+class Plan:
+    """The cells of one repeat, how many repeats, and how long each cell runs."""
+
+    repeats: int
+    seconds: int  # measured, per cell (wrk takes whole seconds)
+    warmup: int  # wrk before the measured run, not counted
+    settle: float  # after the warm-up: calls in flight finish
+    latencies: tuple[int, ...]
+    naive_latencies: tuple[int, ...]
+    # Before each cell, wait up to quiet_wait seconds for other work on the machine to
+    # stop; quiet_budget seconds in all, so a machine that stays busy costs at most that.
+    quiet_wait: float = 15.0
+    quiet_budget: float = 120.0
+    # A cell measured while something else used the machine is measured again, up to
+    # `retries` times; `retry_budget` times in all.
+    retries: int = 2
+    retry_budget: int = 12
+    multi_workers: int = 2
+    multi_latency: int = 0
+    multi_variants: tuple[str, ...] = ("asyncio", "threadpool", "constant")
+
+    def cells(self, latency: int) -> list[Cell]:
+        """The cells at one L: both modes and the controls; two processes at L = 0 too."""
+        cells = [Cell(variant, latency) for variant in MODES]
+        cells += [
+            Cell(c, latency) for c in CONTROLS if c != "naive" or latency in self.naive_latencies
+        ]
+        if latency == self.multi_latency:
+            cells += [Cell(v, latency, self.multi_workers) for v in self.multi_variants]
+        return cells
+
+    def schedule(self) -> list[tuple[int, Cell]]:
+        """(repeat, cell) in the order measured: L and variants rotating with the repeat."""
+        order = []
+        for repeat in range(self.repeats):
+            shift = repeat % len(self.latencies)
+            for index, latency in enumerate(self.latencies[shift:] + self.latencies[:shift]):
+                cells = self.cells(latency)
+                turn = (repeat + index) % len(cells)
+                order += [(repeat, cell) for cell in cells[turn:] + cells[:turn]]
+        return order
+
+    def servers(self) -> list[tuple[str, int, int]]:
+        """(mode, L, processes) of every server the plan needs, each started once."""
+        return sorted({(c.mode, c.latency_ms, c.workers) for _, c in self.schedule()})
+
+
+def plan(quick: bool, repeats: int | None = None) -> Plan:
+    """The full grid (about 10 minutes on 2 cores), or a short check of the harness."""
+    if quick:
+        return Plan(
+            repeats=repeats or 1,
+            seconds=1,
+            warmup=1,
+            settle=0.3,
+            latencies=(0, 5),
+            naive_latencies=(0, 5),
+            quiet_wait=2.0,
+            quiet_budget=6.0,
+            retries=0,
+        )
+    return Plan(
+        repeats=repeats or 3,
+        seconds=5,
+        warmup=1,
+        settle=0.5,
+        latencies=(0, 1, 5, 20),
+        naive_latencies=(0, 1, 5, 20),
+    )

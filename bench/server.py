@@ -1,5 +1,9 @@
-"""The service under test: this template rendered with its defaults, then started as one
-uvicorn process of bench/service.py (the service on the stand-in driver), and stopped."""
+"""The services under test: this template rendered in each mode (`oracle_api`), each started
+as uvicorn processes of bench/service.py (the service on the stand-in driver), and stopped.
+
+A server's CPU time is its whole process tree's: with `--workers 2` uvicorn runs a
+supervisor and two worker processes, each with its own pool.
+"""
 
 import os
 import socket
@@ -7,6 +11,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import copier
@@ -14,13 +19,45 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+MODES = ("asyncio", "threadpool")
+# Calls that run at once, and that may wait for their turn: 20 connections never meet a 503.
+CONCURRENCY = 20
+QUEUE = 20
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def render(destination: Path) -> Path:
+def render(destination: Path, mode: str) -> Path:
+    """The template's committed HEAD, rendered with its defaults and `oracle_api` = mode."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        copier.run_copy(str(ROOT), destination, defaults=True, vcs_ref="HEAD", quiet=True)
+        copier.run_copy(
+            str(ROOT),
+            destination,
+            defaults=True,
+            vcs_ref="HEAD",
+            quiet=True,
+            data={"oracle_api": mode},
+        )
     return destination
+
+
+def read_ddl(project: Path) -> Path:
+    """The tables' DDL as the stand-in reads it from the migrations (with alembic), written
+    beside the project once: bench/service.py then needs no alembic (BENCH_DDL)."""
+    path = project / "bench-ddl.sql"
+    if not path.exists():
+        script = "import sys; from tests.standins import migration_ddl as d; sys.stdout.write(d())"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(map(str, [project / "src", project]))}
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        path.write_text(done.stdout)
+    return path
 
 
 def free_port() -> int:
@@ -29,53 +66,106 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
-    """One uvicorn process of the rendered service on the stand-in driver."""
+def environment(project: Path, latency_ms: float) -> dict[str, str]:
+    """The service's settings: 20 calls at once, 20 waiting, in either mode (each mode reads
+    its own names and ignores the other's)."""
+    return {
+        **os.environ,
+        # The service, its stand-in (tests/standins.py) and bench/service.py.
+        "PYTHONPATH": os.pathsep.join(map(str, [project / "src", project, HERE])),
+        "BENCH_LATENCY_MS": str(latency_ms),
+        "BENCH_DDL": str(read_ddl(project)),
+        "ORACLE_DSN": "stand-in",
+        "ORACLE_USER": "bench",
+        "ORACLE_PASSWORD": "bench-stand-in",
+        "ORACLE_POOL_MIN": "1",
+        "ORACLE_POOL_MAX": str(CONCURRENCY),
+        "ORACLE_POOL_QUEUE": str(QUEUE),  # asyncio mode
+        "ORACLE_EXECUTOR_WORKERS": str(CONCURRENCY),  # threadpool mode
+        "ORACLE_EXECUTOR_QUEUE": str(QUEUE),
+    }
 
-    def __init__(self, project: Path, latency_ms: float, workers: int, queue: int) -> None:
+
+class Server:
+    """uvicorn serving bench/service.py from a rendered project: one process, or a
+    supervisor and `workers` worker processes."""
+
+    def __init__(
+        self,
+        project: Path,
+        mode: str,
+        latency_ms: float,
+        workers: int = 1,
+        command: Callable[[int], list[str]] | None = None,
+    ) -> None:
+        """`command(port)`, if given, starts the service instead of uvicorn's command line."""
+        self.mode, self.latency_ms, self.workers = mode, latency_ms, workers
         self.port = free_port()
-        env = {
-            **os.environ,
-            # The service, its stand-in (tests/standins.py) and bench/service.py.
-            "PYTHONPATH": os.pathsep.join(map(str, [project / "src", project, HERE])),
-            "BENCH_LATENCY_MS": str(latency_ms),
-            "ORACLE_DSN": "stand-in",
-            "ORACLE_USER": "bench",
-            "ORACLE_PASSWORD": "bench",
-            "ORACLE_EXECUTOR_WORKERS": str(workers),
-            "ORACLE_EXECUTOR_QUEUE": str(queue),
-            "ORACLE_POOL_MIN": "1",
-            "ORACLE_POOL_MAX": str(workers),
-        }
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "service:app",
-            "--port",
-            str(self.port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ]
-        self.process = subprocess.Popen(command, cwd=project, env=env)
-        deadline = time.monotonic() + 30
+        if command is not None:
+            argv = command(self.port)
+        else:
+            argv = [sys.executable, "-m", "uvicorn", "service:app", "--port", str(self.port)]
+            argv += ["--no-access-log", "--log-level", "warning"]
+            if workers > 1:
+                argv += ["--workers", str(workers)]
+        self.process = subprocess.Popen(argv, cwd=project, env=environment(project, latency_ms))
+
+    def wait_live(self, timeout: float = 90) -> None:
+        """Until /health/live answers (in every worker, as far as new connections tell)."""
+        deadline = time.monotonic() + timeout
+        answered = 0
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the {self.name} service exited with {self.process.returncode}")
             try:
-                httpx.get(f"{self.url}/health/live", timeout=1)
-                return
+                httpx.get(f"{self.url}/health/live", timeout=2)
+                answered += 1
+                if answered >= 3 * self.workers:
+                    return
             except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("the service did not start")
+                time.sleep(0.2)
+        raise RuntimeError(f"the {self.name} service did not start")
+
+    @property
+    def name(self) -> str:
+        return f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es)"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def pids(self) -> list[int]:
+        """The server's process and its descendants (uvicorn's worker processes)."""
+        parents: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # gone meanwhile
+                parents[int(entry.name)] = int(fields[1])
+        tree, frontier = [self.process.pid], [self.process.pid]
+        while frontier:
+            children = [pid for pid, parent in parents.items() if parent in frontier]
+            tree += children
+            frontier = children
+        return tree
+
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User and system CPU of the server's processes (every thread of each), so far."""
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / TICK
 
     def stop(self) -> None:
         self.process.terminate()
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

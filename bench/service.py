@@ -1,53 +1,124 @@
 """The rendered service as the benchmark runs it: only the oracledb pool is replaced.
 
 The pool is the rendered project's own stand-in (tests/standins.py): it binds, stores and
-fetches as python-oracledb and Oracle do, and holds its thread for L on each round trip.
-The `books` table starts with PRELOADED rows, written through the repository itself.
+fetches as python-oracledb and Oracle do, and each round trip takes L (BENCH_LATENCY_MS):
+the asyncio stand-in awaits it, the blocking one holds its thread. The mode is the
+rendered project's: its statements are coroutines in the asyncio mode, blocking functions
+in the threadpool mode. The `books` table starts with PRELOADED rows, written as the
+service's own INSERT writes them, whichever the mode.
 
-Also three controls on the same app, for comparison: the same blocking repository
-function called straight from an `async def` route (the naive way), from a plain `def`
-route (FastAPI's own threadpool), and a bare `async def` route returning a constant (the
-machine's ceiling for this stack).
+Also three controls on the same app, each fetching the same page with the same SQL and
+row mapping on a blocking stand-in pool at the same L (so on the same tables):
+
+- `/control/def-route`: a plain `def` route, which FastAPI runs on its own threadpool;
+- `/control/naive`: the blocking fetch called straight from an `async def` route;
+- `/control/constant`: a bare `async def` route returning a constant, the ceiling of this
+  stack (uvicorn, the middleware, FastAPI) on this machine.
 """
 
+import inspect
 import os
+import sys
+import types
+from pathlib import Path
 from typing import Any
 
-import book_service.db
-from book_service.books import repository
-from book_service.books.schemas import BookCreate, BookPage
-from book_service.main import create_app
-from tests.standins import StandInPool
+# The stand-in reads its tables from the migrations with alembic (so SQLAlchemy too), which
+# the service itself never imports; the harness has read them already (BENCH_DDL). Kept
+# out of this process, the heap that each full garbage collection walks, and so the pause
+# it makes every request wait for, is the service's own size, not twice that.
+DDL = os.environ.get("BENCH_DDL")
+if DDL and "alembic" not in sys.modules:
+    alembic, command, config = (
+        types.ModuleType(name) for name in ("alembic", "alembic.command", "alembic.config")
+    )
+    alembic.command, config.Config = command, None  # type: ignore[attr-defined]
+    sys.modules.update({"alembic": alembic, "alembic.command": command, "alembic.config": config})
+
+import book_service.db  # noqa: E402
+from book_service import statements, tables  # noqa: E402
+from book_service.books import sql  # noqa: E402
+from book_service.books.schemas import BookCreate, BookPage  # noqa: E402
+from book_service.main import create_app  # noqa: E402
+from book_service.paging import Limit, Offset  # noqa: E402
+from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool  # noqa: E402
 
 LATENCY = float(os.environ.get("BENCH_LATENCY_MS", "0")) / 1000
 PRELOADED = 100
+ASYNCIO = inspect.iscoroutinefunction(statements.fetch_page)
+MODE = "asyncio" if ASYNCIO else "threadpool"
 
-pool = StandInPool(LATENCY)
-with pool.acquire() as connection:
-    for number in range(1, PRELOADED + 1):
-        book = {"title": f"Title {number}", "isbn": f"{number:013d}", "price": "9.99"}
-        repository.insert(connection, BookCreate.model_validate(book | {"in_print": True}))
+# One set of tables for the service's pool, the controls' pool and the preload.
+database = StandInDatabase(Path(DDL).read_text() if DDL else None)
 
-book_service.db.create_pool = lambda settings: pool
+
+def preload(rows: int) -> None:
+    """Write `rows` books as statements.insert does, in one autocommitted connection."""
+    with StandInPool(0, max=1, database=database).acquire() as connection:
+        connection.autocommit = True
+        for number in range(1, rows + 1):
+            book = BookCreate(
+                title=f"Title {number}", isbn=f"{number:013d}", price="9.99", in_print=True
+            )
+            with connection.cursor() as cursor:
+                cursor.setinputsizes(**sql.INPUT_SIZES)
+                stored = tables.returned(cursor, sql)
+                cursor.execute(sql.INSERT, sql.to_binds(book) | stored)
+
+
+preload(PRELOADED)
+
+
+def stand_in_pool(settings: Any) -> Any:
+    """The service's pool: the stand-in of the API its mode calls, sized as the real one."""
+    pool = StandInAsyncPool if ASYNCIO else StandInPool
+    return pool(
+        LATENCY,
+        max=settings.pool_connections,
+        wait_timeout=settings.pool_timeout,
+        database=database,
+    )
+
+
+book_service.db.create_pool = stand_in_pool
 app = create_app()
 
+# The controls' pool: blocking, as large as the service's.
+control_pool = StandInPool(
+    LATENCY, max=int(os.environ.get("ORACLE_POOL_MAX", "20")) + 1, database=database
+)
 
-def first_page() -> BookPage:
-    with pool.acquire() as connection:
+
+def fetch_page(limit: int, offset: int) -> BookPage:
+    """The page, as the threadpool mode's statements.fetch_page reads it, on its own thread."""
+    with control_pool.acquire() as connection:
         connection.autocommit = False
-        return repository.fetch_page(connection, limit=20, offset=0)
+        with connection.cursor() as cursor:
+            cursor.arraysize = limit + 1
+            cursor.prefetchrows = limit + 2
+            binds = {"offset": offset, "limit": limit + 1}
+            cursor.execute(sql.SELECT_PAGE, binds, fetch_decimals=True)
+            cursor.rowfactory = sql.from_row
+            rows: list[Any] = cursor.fetchall()
+    return BookPage.of(rows, limit=limit, offset=offset)
+
+
+@app.get("/control/def-route")
+def def_route(limit: Limit = 20, offset: Offset = 0) -> BookPage:
+    return fetch_page(limit, offset)
 
 
 @app.get("/control/naive")
-async def naive() -> Any:
-    return first_page()
-
-
-@app.get("/control/threadpool")
-def threadpool() -> Any:
-    return first_page()
+async def naive(limit: Limit = 20, offset: Offset = 0) -> BookPage:
+    return fetch_page(limit, offset)
 
 
 @app.get("/control/constant")
 async def constant() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@app.get("/control/mode")
+async def mode() -> dict[str, Any]:
+    """What this process runs, for the harness to check."""
+    return {"mode": MODE, "latency_s": LATENCY, "pid": os.getpid()}
