@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 import oracledb
 from alembic import command
@@ -561,18 +561,32 @@ class StandInConnection:
         self.pool.round_trips += 1
         if not sleep:
             return
-        if not self.pool.latency:
-            # Even an instant answer comes over a socket, whose I/O lets other threads run.
-            time.sleep(0)
-            return
-        # A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024: thin
-        # mode's socket times out and _process_message raises ERR_CALL_TIMEOUT_EXCEEDED
-        # (impl/thin/protocol.pyx).
+        seconds, timed_out = self.wait()
+        time.sleep(seconds)  # even 0: socket I/O lets other threads run
+        if timed_out:
+            raise self.timed_out()
+
+    def wait(self) -> tuple[float, bool]:
+        """How long a round trip waits for Oracle, and whether it ends there timed out.
+
+        A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024: thin
+        mode's socket times out and _process_message raises ERR_CALL_TIMEOUT_EXCEEDED
+        (impl/thin/protocol.pyx). Even an instant answer is a wait on a socket (0 s).
+        """
         limit = self.call_timeout / 1000
         if limit and self.pool.latency > limit:
-            time.sleep(limit)
-            raise driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.call_timeout)
-        time.sleep(self.pool.latency)
+            return limit, True
+        return self.pool.latency, False
+
+    def timed_out(self) -> oracledb.Error:
+        return driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.call_timeout)
+
+    def undo_all(self) -> None:
+        """What Oracle does on rollback, once its round trip has reached it."""
+        with self.pool.database.lock:
+            for step in reversed(self.undo):
+                step()
+        self.undo.clear()
 
     def cursor(self) -> StandInCursor:
         return StandInCursor(self)
@@ -586,27 +600,43 @@ class StandInConnection:
 
     def rollback(self) -> None:
         self.round_trip()
-        with self.pool.database.lock:
-            for step in reversed(self.undo):
-                step()
-        self.undo.clear()
+        self.undo_all()
+
+
+# A pool's connection: the synchronous API's, or the asyncio API's.
+Lent = TypeVar("Lent")
+
+
+class PoolOptions(TypedDict, total=False):
+    """A pool's keyword arguments, beyond its latency (StandInPools)."""
+
+    max: int
+    wait_timeout: float
+    database: StandInDatabase | None
+    refuse_logins: int | None
 
 
 class StandInPools:
-    """What both pools keep: the database, the logins, and counts of what they do."""
+    """What both pools keep: the database, the logins, their sizes, and counts of what
+    they do. Each lends at most `max` connections at a time; a caller waits for one up to
+    `wait_timeout` seconds, then gets DPY-4005 (POOL_GETMODE_TIMEDWAIT; impl/thin/pool.pyx,
+    `_acquire_helper`)."""
 
     def __init__(
         self,
         latency: float = 0.0,
         *,
+        max: int = 5,
+        wait_timeout: float = 1.0,
         database: StandInDatabase | None = None,
         refuse_logins: int | None = None,
     ) -> None:
         self.latency = latency
+        self.max = max
+        self.wait_timeout = wait_timeout
         self.database = database or StandInDatabase()
         # An ORA code every login fails with (1017: wrong password), or None.
         self.refuse_logins = refuse_logins
-        self.idle: list[StandInConnection] = []
         self.lock = threading.Lock()
         self.logins = self.opened = self.busy = 0
         self.acquired = self.released = self.round_trips = 0
@@ -634,34 +664,35 @@ class StandInPools:
         with self.lock:
             self.log_in()
 
+    def lend(self, idle: list[Lent], new: Callable[[], Lent]) -> Lent:
+        """An idle connection, or a new one (a login), counted as lent."""
+        with self.lock:
+            connection = idle.pop() if idle else new()
+            self.acquired += 1
+            self.busy += 1
+        return connection
+
+    def take_back(self, idle: list[Lent], connection: Lent) -> None:
+        with self.lock:
+            self.released += 1
+            self.busy -= 1
+            idle.append(connection)
+
 
 class StandInPool(StandInPools):
-    """python-oracledb's ConnectionPool: at most `max` connections, each lent to one
-    thread at a time; a thread waits for one up to `wait_timeout` seconds, then gets
-    DPY-4005 (POOL_GETMODE_TIMEDWAIT; impl/thin/pool.pyx, `_acquire_helper`)."""
+    """python-oracledb's ConnectionPool: each connection lent to one thread at a time."""
 
-    def __init__(
-        self,
-        latency: float = 0.0,
-        *,
-        max: int = 5,
-        wait_timeout: float = 1.0,
-        database: StandInDatabase | None = None,
-        refuse_logins: int | None = None,
-    ) -> None:
-        super().__init__(latency, database=database, refuse_logins=refuse_logins)
-        self.wait_timeout = wait_timeout
-        self.free = threading.BoundedSemaphore(max)
+    def __init__(self, latency: float = 0.0, **options: Unpack[PoolOptions]) -> None:
+        super().__init__(latency, **options)
+        self.idle: list[StandInConnection] = []
+        self.free = threading.BoundedSemaphore(self.max)
 
     @contextmanager
     def acquire(self) -> Iterator[oracledb.Connection]:
         if not self.free.acquire(timeout=self.wait_timeout):
             raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE)
         try:
-            with self.lock:
-                connection = self.idle.pop() if self.idle else self.open_connection()
-                self.acquired += 1
-                self.busy += 1
+            connection = self.lend(self.idle, self.open_connection)
         except BaseException:
             self.free.release()
             raise
@@ -671,10 +702,7 @@ class StandInPool(StandInPools):
         finally:
             if connection.undo:
                 connection.rollback()  # released with work uncommitted: rolled back
-            with self.lock:
-                self.released += 1
-                self.busy -= 1
-                self.idle.append(connection)
+            self.take_back(self.idle, connection)
             self.free.release()
 
     def close(self, force: bool = False) -> None:
@@ -754,9 +782,9 @@ class StandInAsyncCursor:
 class StandInAsyncConnection:
     """An AsyncConnection: its state is a stand-in connection's; its round trips are awaited."""
 
-    def __init__(self, pool: "StandInAsyncPool") -> None:
+    def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
-        self.state = StandInConnection(pool)
+        self.state = state
 
     @property
     def call_timeout(self) -> int:
@@ -784,15 +812,10 @@ class StandInAsyncConnection:
         usable. Here the statement's effect simply never happens.
         """
         self.state.round_trip(sleep=False)
-        limit = self.state.call_timeout / 1000
-        if not self.pool.latency:
-            # Even an instant answer is awaited on a socket: other tasks run meanwhile.
-            await asyncio.sleep(0)
-            return
-        if limit and self.pool.latency > limit:
-            await asyncio.sleep(limit)
-            raise driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.state.call_timeout)
-        await asyncio.sleep(self.pool.latency)
+        seconds, timed_out = self.state.wait()
+        await asyncio.sleep(seconds)  # even 0: other tasks run while the socket is awaited
+        if timed_out:
+            raise self.state.timed_out()
 
     def cursor(self) -> StandInAsyncCursor:
         return StandInAsyncCursor(self)
@@ -810,31 +833,16 @@ class StandInAsyncConnection:
 
     async def rollback(self) -> None:
         await self.round_trip()
-        with self.pool.database.lock:
-            for step in reversed(self.state.undo):
-                step()
-        self.state.undo.clear()
+        self.state.undo_all()
 
 
 class StandInAsyncPool(StandInPools):
-    """python-oracledb's AsyncConnectionPool: at most `max` connections, each lent to one
-    task at a time; a task waits for one up to `wait_timeout` seconds, then gets DPY-4005
-    (POOL_GETMODE_TIMEDWAIT; impl/thin/pool.pyx, `_acquire_helper`)."""
+    """python-oracledb's AsyncConnectionPool: each connection lent to one task at a time."""
 
-    def __init__(
-        self,
-        latency: float = 0.0,
-        *,
-        max: int = 5,
-        wait_timeout: float = 1.0,
-        database: StandInDatabase | None = None,
-        refuse_logins: int | None = None,
-    ) -> None:
-        super().__init__(latency, database=database, refuse_logins=refuse_logins)
-        self.max = max
-        self.wait_timeout = wait_timeout
-        self.free: asyncio.Semaphore | None = None
-        self.async_idle: list[StandInAsyncConnection] = []
+    def __init__(self, latency: float = 0.0, **options: Unpack[PoolOptions]) -> None:
+        super().__init__(latency, **options)
+        self.idle: list[StandInAsyncConnection] = []
+        self.free: asyncio.Semaphore | None = None  # made on the loop that first uses it
 
     async def log_in_async(self) -> None:
         """The bridge's own try of refused credentials: one login, outside the pool."""
@@ -844,7 +852,7 @@ class StandInAsyncPool(StandInPools):
         # Typed as the real thing: the code under test only uses what the stand-in has.
         return cast(oracledb.AsyncConnection, Lending(self))
 
-    async def lend(self) -> StandInAsyncConnection:
+    async def lend_async(self) -> StandInAsyncConnection:
         if self.free is None:
             self.free = asyncio.Semaphore(self.max)
         if self.free.locked():  # every connection is lent: wait for one, up to wait_timeout
@@ -855,17 +863,13 @@ class StandInAsyncPool(StandInPools):
         else:
             await self.free.acquire()  # one is idle: lent at once
         try:
-            if self.async_idle:
-                connection = self.async_idle.pop()
-            else:
-                self.open_connection()
-                connection = StandInAsyncConnection(self)
+            return self.lend(self.idle, self.open_async_connection)
         except BaseException:
             self.free.release()
             raise
-        self.acquired += 1
-        self.busy += 1
-        return connection
+
+    def open_async_connection(self) -> StandInAsyncConnection:
+        return StandInAsyncConnection(self, self.open_connection())
 
     async def give_back(self, connection: StandInAsyncConnection) -> None:
         # Released with work uncommitted: rolled back first. Cancelled during that round
@@ -874,9 +878,7 @@ class StandInAsyncPool(StandInPools):
         # `_return_connection_helper`).
         if connection.state.undo:
             await connection.rollback()
-        self.released += 1
-        self.busy -= 1
-        self.async_idle.append(connection)
+        self.take_back(self.idle, connection)
         assert self.free is not None
         self.free.release()
 
@@ -893,10 +895,10 @@ class Lending:
         self.connection: StandInAsyncConnection | None = None
 
     def __await__(self) -> Generator[Any, None, StandInAsyncConnection]:
-        return self.pool.lend().__await__()
+        return self.pool.lend_async().__await__()
 
     async def __aenter__(self) -> StandInAsyncConnection:
-        self.connection = await self.pool.lend()
+        self.connection = await self.pool.lend_async()
         return self.connection
 
     async def __aexit__(self, *exc_info: object) -> None:
