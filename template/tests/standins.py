@@ -50,8 +50,6 @@ from pathlib import Path
 from typing import Any, TypedDict, TypeVar, Unpack, cast
 
 import oracledb
-from alembic import command
-from alembic.config import Config
 from oracledb import errors
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -148,7 +146,14 @@ CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
 
 @cache
 def migration_ddl() -> str:
-    """The upgrade script the migrations give, as a DBA would run it."""
+    """The upgrade script the migrations give, as a DBA would run it.
+
+    Alembic (and SQLAlchemy with it) is imported here, not with this module: a process
+    that is given its tables (`StandInDatabase(ddl)`) never loads them.
+    """
+    from alembic import command
+    from alembic.config import Config
+
     config = Config(str(PROJECT / "alembic.ini"), output_buffer=io.StringIO())
     config.attributes["configure_logger"] = False
     with redirect_stderr(io.StringIO()):
