@@ -18,30 +18,23 @@ row mapping on a blocking stand-in pool at the same L (so on the same tables):
 
 import inspect
 import os
-import sys
-import types
 from pathlib import Path
 from typing import Any
 
-# The stand-in reads its tables from the migrations with alembic (so SQLAlchemy too), which
-# the service itself never imports; the harness has read them already (BENCH_DDL). Kept
-# out of this process, the heap that each full garbage collection walks, and so the pause
-# it makes every request wait for, is the service's own size, not twice that.
-DDL = os.environ.get("BENCH_DDL")
-if DDL and "alembic" not in sys.modules:
-    alembic, command, config = (
-        types.ModuleType(name) for name in ("alembic", "alembic.command", "alembic.config")
-    )
-    alembic.command, config.Config = command, None  # type: ignore[attr-defined]
-    sys.modules.update({"alembic": alembic, "alembic.command": command, "alembic.config": config})
+import book_service.db
+from book_service import statements, tables
+from book_service.books import sql
+from book_service.books.schemas import BookCreate, BookPage
+from book_service.main import create_app
+from book_service.paging import Limit, Offset
+from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool
 
-import book_service.db  # noqa: E402
-from book_service import statements, tables  # noqa: E402
-from book_service.books import sql  # noqa: E402
-from book_service.books.schemas import BookCreate, BookPage  # noqa: E402
-from book_service.main import create_app  # noqa: E402
-from book_service.paging import Limit, Offset  # noqa: E402
-from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool  # noqa: E402
+# The stand-in reads its tables from the migrations with alembic (so SQLAlchemy too), which
+# the service itself never imports; the harness has read them already (BENCH_DDL), and the
+# stand-in imports alembic only when it reads them itself. Kept out of this process, the
+# heap that each full garbage collection walks, and so the pause it makes every request
+# wait for, is the service's own size, not twice that.
+DDL = os.environ.get("BENCH_DDL")
 
 LATENCY = float(os.environ.get("BENCH_LATENCY_MS", "0")) / 1000
 PRELOADED = 100
