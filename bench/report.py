@@ -15,7 +15,9 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "results.json"
 MODES = ("asyncio", "threadpool")
-VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant")
+VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant", "no-metrics")
+# The most the Prometheus metrics may add to the CPU a request costs (asyncio, L = 0).
+METRICS_COST = 0.05
 CONNECTIONS = 20
 LAG_LIMIT_MS = 5.0
 BUSY = 0.8  # the lag target holds where the server is below this share of a core
@@ -109,6 +111,10 @@ def rps(cell: dict[str, Any]) -> float:
     return float(cell["rps"])
 
 
+def cpu(cell: dict[str, Any]) -> float:
+    return float(cell["cpu_us_per_request"])
+
+
 def faster(cells: Cells, latency: int) -> str:
     """The mode with the higher median throughput at L, in one process."""
     return max(MODES, key=lambda mode: median(cells, (mode, latency, 1), "rps"))
@@ -190,6 +196,15 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
                 )
             else:
                 busy.append(f"{mode} L={latency} ({share:.0%}: {statistics.median(lags):.0f} ms)")
+    if ("no-metrics", 0, 1) in cells:
+        values = per_repeat(cells, ("asyncio", 0, 1), ("no-metrics", 0, 1), cpu)
+        add(
+            "L = 0: CPU µs/req, metrics on / off, asyncio",
+            [value - 1 for value in values],
+            METRICS_COST,
+            at_most=True,
+            note="the share the metrics add: < 5%",
+        )
     if busy:
         rows.append(
             {

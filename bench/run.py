@@ -113,8 +113,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         projects = {mode: render(Path(temporary) / mode, mode) for mode in MODES}
         servers = {
-            (mode, latency, workers): Server(projects[mode], mode, latency, workers)
-            for mode, latency, workers in plan.servers()
+            (mode, latency, workers, metrics): Server(
+                projects[mode], mode, latency, workers, metrics=metrics
+            )
+            for mode, latency, workers, metrics in plan.servers()
         }
         try:
             for server in servers.values():
@@ -126,7 +128,7 @@ def main() -> None:
             )
             budget, retries = plan.quiet_budget, plan.retry_budget
             for number, (repeat, cell) in enumerate(schedule, 1):
-                server = servers[cell.mode, cell.latency_ms, cell.workers]
+                server = servers[cell.server]
                 for attempt in range(1, plan.retries + 2):
                     result = measure(server, cell, plan, quiet_wait=min(plan.quiet_wait, budget))
                     budget = max(0.0, budget - result["waited_for_quiet_s"])

@@ -4,7 +4,10 @@ them, repeated and interleaved; in full or quick.
 A cell is one variant at one L, in one process or two:
 
 - `asyncio`, `threadpool`: the service's own GET /books?limit=20, rendered in that mode;
-- `def-route`, `naive`, `constant`: the controls bench/service.py adds to the same app.
+- `def-route`, `naive`, `constant`: the controls bench/service.py adds to the same app;
+- `no-metrics`: the asyncio mode's list again, on a server with METRICS_ENABLED=false, so
+  the report can say what the Prometheus metrics cost per request (at L = 0 only, where
+  CPU is all there is to measure).
 
 Each repeat measures every L in turn (the order of the L rotating from repeat to repeat),
 and at each L every variant of that L back to back, the order rotating too; so a cell and
@@ -21,12 +24,15 @@ PATH = {
     "def-route": "/control/def-route?limit=20",
     "naive": "/control/naive?limit=20",
     "constant": "/control/constant",
+    "no-metrics": "/books?limit=20",
 }
 MODES = ("asyncio", "threadpool")
 CONTROLS = ("def-route", "naive", "constant")
 # The controls are served by the asyncio-mode server of the same L (they do not use the
 # service's pool, so the mode of the app around them does not matter to them).
 CONTROL_HOST = "asyncio"
+# The service with its metrics off, at these L: the asyncio mode, in one process.
+NO_METRICS = "no-metrics"
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,16 @@ class Cell:
     def mode(self) -> str:
         """The rendered mode of the server the cell runs on."""
         return self.variant if self.variant in MODES else CONTROL_HOST
+
+    @property
+    def metrics(self) -> bool:
+        """Whether the cell's server has its metrics on (METRICS_ENABLED)."""
+        return self.variant != NO_METRICS
+
+    @property
+    def server(self) -> tuple[str, int, int, bool]:
+        """The server the cell runs on: mode, L, processes, metrics on."""
+        return self.mode, self.latency_ms, self.workers, self.metrics
 
     @property
     def path(self) -> str:
@@ -70,6 +86,7 @@ class Plan:
     multi_workers: int = 2
     multi_latency: int = 0
     multi_variants: tuple[str, ...] = ("asyncio", "threadpool", "constant")
+    no_metrics_latencies: tuple[int, ...] = (0,)
 
     def cells(self, latency: int) -> list[Cell]:
         """The cells at one L: both modes and the controls; two processes at L = 0 too."""
@@ -77,6 +94,8 @@ class Plan:
         cells += [
             Cell(c, latency) for c in CONTROLS if c != "naive" or latency in self.naive_latencies
         ]
+        if latency in self.no_metrics_latencies:
+            cells.append(Cell(NO_METRICS, latency))
         if latency == self.multi_latency:
             cells += [Cell(v, latency, self.multi_workers) for v in self.multi_variants]
         return cells
@@ -92,9 +111,9 @@ class Plan:
                 order += [(repeat, cell) for cell in cells[turn:] + cells[:turn]]
         return order
 
-    def servers(self) -> list[tuple[str, int, int]]:
-        """(mode, L, processes) of every server the plan needs, each started once."""
-        return sorted({(c.mode, c.latency_ms, c.workers) for _, c in self.schedule()})
+    def servers(self) -> list[tuple[str, int, int, bool]]:
+        """(mode, L, processes, metrics on) of every server the plan needs, each started once."""
+        return sorted({cell.server for _, cell in self.schedule()})
 
 
 def plan(quick: bool, repeats: int | None = None) -> Plan:

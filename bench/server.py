@@ -66,9 +66,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def environment(project: Path, latency_ms: float) -> dict[str, str]:
+def environment(project: Path, latency_ms: float, metrics: bool = True) -> dict[str, str]:
     """The service's settings: 20 calls at once, 20 waiting, in either mode (each mode reads
-    its own names and ignores the other's)."""
+    its own names and ignores the other's); its Prometheus metrics on, or off."""
     return {
         **os.environ,
         # The service, its stand-in (tests/standins.py) and bench/service.py.
@@ -83,6 +83,7 @@ def environment(project: Path, latency_ms: float) -> dict[str, str]:
         "ORACLE_POOL_QUEUE": str(QUEUE),  # asyncio mode
         "ORACLE_EXECUTOR_WORKERS": str(CONCURRENCY),  # threadpool mode
         "ORACLE_EXECUTOR_QUEUE": str(QUEUE),
+        "METRICS_ENABLED": str(metrics).lower(),
     }
 
 
@@ -97,9 +98,12 @@ class Server:
         latency_ms: float,
         workers: int = 1,
         command: Callable[[int], list[str]] | None = None,
+        *,
+        metrics: bool = True,
     ) -> None:
         """`command(port)`, if given, starts the service instead of uvicorn's command line."""
         self.mode, self.latency_ms, self.workers = mode, latency_ms, workers
+        self.metrics = metrics
         self.port = free_port()
         if command is not None:
             argv = command(self.port)
@@ -108,7 +112,8 @@ class Server:
             argv += ["--no-access-log", "--log-level", "warning"]
             if workers > 1:
                 argv += ["--workers", str(workers)]
-        self.process = subprocess.Popen(argv, cwd=project, env=environment(project, latency_ms))
+        env = environment(project, latency_ms, metrics)
+        self.process = subprocess.Popen(argv, cwd=project, env=env)
 
     def wait_live(self, timeout: float = 90) -> None:
         """Until /health/live answers (in every worker, as far as new connections tell)."""
@@ -128,7 +133,8 @@ class Server:
 
     @property
     def name(self) -> str:
-        return f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es)"
+        metrics = "" if self.metrics else ", metrics off"
+        return f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es){metrics}"
 
     @property
     def url(self) -> str:

@@ -22,8 +22,9 @@ SETTINGS = """
 import itertools
 import json
 from {package}.config import Settings, variable
+REQUIRED = "<required>"
 print(json.dumps({{
-    variable(name): None if field.is_required() else field.default
+    variable(name): REQUIRED if field.is_required() else field.default
     for name, field in Settings.model_fields.items()
 }}))
 """
@@ -81,8 +82,10 @@ def test_the_settings_page_lists_every_setting_with_its_default(
     assert set(rows) == set(settings)
     for name, default in settings.items():
         cell = rows[name][0]
-        if default is None:
+        if default == "<required>":
             assert "required" in cell, name
+        elif default is None:
+            assert cell == "none", name  # unset unless given
         else:
             assert cell == f"`{shown(default)}`", (name, cell, default)
 

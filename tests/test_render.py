@@ -63,6 +63,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         f"{package}/problems.py",
         f"{package}/columns.py",
         f"{package}/request_id.py",
+        f"{package}/metrics.py",
         f"{package}/disconnect.py",
         f"{package}/body_limit.py",
         f"{package}/routes.py",
@@ -80,6 +81,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         *(f"tests/{name}" for name in ["test_event_loop.py", "test_health.py"]),
         "tests/test_oracle_errors.py",
         "tests/test_request_id.py",
+        "tests/test_metrics.py",
         "tests/test_disconnect.py",
         "tests/test_body_limit.py",
         *(f"tests/books/{name}" for name in RESOURCE_TESTS),
@@ -87,6 +89,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "tests/integration/conftest.py",
         "tests/integration/test_database.py",
         "tests/integration/test_books.py",
+        "tests/integration/test_drcp.py",
         "tests/integration/test_errors.py",
     }
 
@@ -171,7 +174,18 @@ def test_the_default_pool_follows_the_executor(tmp_path: Path) -> None:
 
     example = (render(tmp_path / "service", executor_workers=24) / ".env.example").read_text()
     assert "ORACLE_POOL_MAX=24" in example.splitlines()
-    assert "ORACLE_POOL_MIN=2" in example.splitlines()
+    assert "ORACLE_POOL_MIN=24" in example.splitlines()  # a fixed-size pool
+
+
+def test_tracing_adds_its_module_its_tests_and_its_dependencies(tmp_path: Path) -> None:
+    from tests.conftest import render
+
+    project = render(tmp_path / "service", tracing=True)
+    rendered = files(project)
+    assert {"src/book_service/tracing.py", "tests/test_tracing.py"} <= rendered
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert "opentelemetry-sdk>=1.44" in dependencies["dependencies"]
+    assert "src/book_service/tracing.py" not in files(render(tmp_path / "plain"))
 
 
 def test_scripts_are_executable(rendered: Callable[[str], Path]) -> None:

@@ -1,6 +1,7 @@
 """A rendered service under uvicorn with Oracle unreachable: it starts, stays live, and
 answers 503 problem JSON wherever Oracle is needed, never a traceback or the password."""
 
+import json
 import socket
 import subprocess
 import sys
@@ -129,6 +130,28 @@ def test_the_log_holds_no_password_and_no_traceback(rendered: Callable[[str], Pa
     assert "DPY-6005" in output  # the reason is logged, once per failed call
     assert PASSWORD not in output
     assert "Traceback" not in output
+
+
+def test_json_logs_are_one_object_per_line_with_the_request_id(
+    rendered: Callable[[str], Path],
+) -> None:
+    port = free_port()
+    settings = oracle_at(free_port()) | {"LOG_FORMAT": "json"}
+    process = start(rendered("defaults"), port, **settings)
+    url = wait_until_live(process, port)
+    response = httpx.get(f"{url}/books", headers={"X-Request-ID": "json-log-7"})
+    assert response.status_code == 503
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    # uvicorn writes two lines of its own before the app starts and reads LOG_FORMAT.
+    lines = output.splitlines()
+    started = next(n for n, line in enumerate(lines) if "Waiting for application startup" in line)
+    records = [json.loads(line) for line in lines[started + 1 :]]
+    mine = [record for record in records if record["request_id"] == "json-log-7"]
+    assert {record["logger"] for record in mine} >= {"uvicorn.access"}
+    assert any("DPY-6005" in record["message"] for record in mine)
+    assert all(record["time"].endswith("+00:00") for record in records)
+    assert PASSWORD not in output
 
 
 def test_a_bad_setting_stops_startup_naming_the_variable(

@@ -32,7 +32,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "defaults": {},
     # The defaults, on the threadpool instead of python-oracledb's asyncio API.
     "threadpool": {"oracle_api": "threadpool"},
-    "every-type": {"python_version": "3.11", "resources": EVERY_TYPE},
+    "every-type": {"python_version": "3.11", "tracing": True, "resources": EVERY_TYPE},
     # The smallest sizes that work, and names that need care: plurals in -es and -ies, a
     # resource named like FastAPI's `status` module, optional-only fields.
     "one-of-each": {
@@ -43,6 +43,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "pool_min": 1,
         "pool_max": 1,
         "pool_increment": 1,
+        "kubernetes": True,
         "resources": [
             {"status": ["label str(30) unique"]},
             {"box": ["size_cm int optional", "fragile bool optional"]},

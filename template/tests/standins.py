@@ -553,8 +553,47 @@ class StandInCursor:
         self.rowcount = len(gone)
 
 
-class StandInConnection:
+class WriteOnly:
+    """An end-to-end attribute (module, action, client_identifier): write-only, as
+    python-oracledb's are (connection.py); its value goes to `set_end_to_end`."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, connection: object, owner: type | None = None) -> str:
+        raise AttributeError(f"{self.name} is not readable")
+
+    def __set__(self, connection: "EndToEnd", value: str) -> None:
+        connection.set_end_to_end(self.name, value)
+
+
+class EndToEnd:
+    """Sets the end-to-end attributes, which Oracle sees with the next round trip: thin
+    mode keeps each new value until its next message writes them as a piggyback
+    (impl/thin/connection.pyx, `set_module`; messages/base.pyx,
+    `_write_end_to_end_piggyback`)."""
+
+    module = WriteOnly()
+    action = WriteOnly()
+    client_identifier = WriteOnly()
+
+    def __init__(self) -> None:
+        self.pending: dict[str, str] = {}
+        # What Oracle shows of the session in V$SESSION.
+        self.session: dict[str, str] = {}
+
+    def set_end_to_end(self, name: str, value: str) -> None:
+        self.pending[name] = value
+
+    def send(self) -> None:
+        """A round trip reaches Oracle: it carries what was set since the last one."""
+        self.session.update(self.pending)
+        self.pending.clear()
+
+
+class StandInConnection(EndToEnd):
     def __init__(self, pool: "StandInPools") -> None:
+        super().__init__()
         self.pool = pool
         self.call_timeout = 0
         # Kept across releases, as the thin pool keeps it: it lends the same connection
@@ -564,6 +603,7 @@ class StandInConnection:
 
     def round_trip(self, *, sleep: bool = True) -> None:
         self.pool.round_trips += 1
+        self.send()
         if not sleep:
             return
         seconds, timed_out = self.wait()
@@ -784,12 +824,16 @@ class StandInAsyncCursor:
         return self.statements.fetchone()
 
 
-class StandInAsyncConnection:
+class StandInAsyncConnection(EndToEnd):
     """An AsyncConnection: its state is a stand-in connection's; its round trips are awaited."""
 
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
+        super().__init__()
         self.pool = pool
         self.state = state
+
+    def set_end_to_end(self, name: str, value: str) -> None:
+        self.state.set_end_to_end(name, value)
 
     @property
     def call_timeout(self) -> int:

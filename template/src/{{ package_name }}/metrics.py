@@ -1,0 +1,158 @@
+"""Prometheus metrics: requests by route, and the bridge and its pool as a scrape finds them.
+
+GET /metrics answers in Prometheus's text format (METRICS_ENABLED=false: 404). Requests are
+counted by method, route template (`/books/{book_id}`, never the path itself) and status,
+with their durations; the bridge counts the calls it refuses and the Oracle errors it sees,
+by code (DPY-4024 is a call timeout). The pool's connections and the bridge's calls are
+read from them when a scrape asks, not kept up to date by every call.
+
+With several worker processes (WEB_CONCURRENCY), a scrape reaches one of them. Set
+PROMETHEUS_MULTIPROC_DIR to an empty directory of their own, made before they start, and
+the counters and histograms are those of every process together (prometheus_client's
+multiprocess mode); the pool and call gauges stay the answering process's own.
+"""
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Protocol
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PATH = "/metrics"
+# The route label of a request that matched no route: one value, whatever the path was.
+UNMATCHED = "unmatched"
+# The status label of a request whose client left before any response.
+GONE = "499"
+
+# The service's own counts: one set per process, as prometheus_client keeps them; each
+# scrape gathers them into a registry of its own.
+REQUESTS = Counter(
+    "http_requests", "HTTP requests answered", ["method", "route", "status"], registry=None
+)
+DURATION = Histogram(
+    "http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=None,
+)
+REFUSED = Counter(
+    "oracle_calls_refused",
+    "Database calls refused at once: every place taken, or Oracle's refusal of the login",
+    ["reason"],
+    registry=None,
+)
+REFUSED_OVERLOADED = REFUSED.labels(reason="overloaded")
+REFUSED_LOGIN = REFUSED.labels(reason="credentials")
+ORACLE_ERRORS = Counter(
+    "oracle_errors", "python-oracledb errors of database calls, by code", ["code"], registry=None
+)
+COUNTS = (REQUESTS, DURATION, REFUSED, ORACLE_ERRORS)
+
+
+class Observed(Protocol):
+    """What a scrape reads of the bridge (db.Database)."""
+
+    @property
+    def admitted(self) -> int: ...
+
+    @property
+    def connections(self) -> tuple[int, int]: ...
+
+
+class BridgeCollector:
+    """The pool's connections and the bridge's calls, read as the scrape asks."""
+
+    def __init__(self, database: Observed, pool_max: int) -> None:
+        self._database = database
+        self._pool_max = pool_max
+
+    def collect(self) -> Iterator[Metric]:
+        opened, busy = self._database.connections
+        admitted = self._database.admitted
+        # A running call holds a connection; the readiness ping's is not a call's.
+        running = min(busy, admitted)
+        yield GaugeMetricFamily("oracle_pool_connections_open", "Connections open", opened)
+        yield GaugeMetricFamily("oracle_pool_connections_busy", "Connections lent out", busy)
+        yield GaugeMetricFamily(
+            "oracle_pool_connections_max", "Most connections the pool opens", self._pool_max + 1
+        )
+        yield GaugeMetricFamily("oracle_calls_running", "Database calls on a connection", running)
+        yield GaugeMetricFamily(
+            "oracle_calls_waiting", "Database calls waiting for their turn", admitted - running
+        )
+
+
+def registry(database: Observed, pool_max: int) -> CollectorRegistry:
+    """What one scrape reports: this process's counts, or every process's, and the bridge."""
+    gathered = CollectorRegistry(auto_describe=False)
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        MultiProcessCollector(gathered)
+    else:
+        for metric in COUNTS:
+            gathered.register(metric)
+    gathered.register(BridgeCollector(database, pool_max))
+    return gathered
+
+
+async def read_metrics(request: Request) -> Response:
+    """The metrics, in Prometheus's text format; 404 while METRICS_ENABLED is false."""
+    settings = request.state.settings
+    if not settings.metrics:
+        raise HTTPException(404)
+    body = generate_latest(registry(request.state.database, settings.pool_max))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Counts and times each request by method, route template and status."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        # Each label set's counter and histogram, found once: the registry's own lookup
+        # takes a lock and checks the labels on every request.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] == PATH
+            or not scope["state"]["settings"].metrics
+        ):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except BaseException:
+            status = status or 500  # the server answers 500 for what reaches it
+            raise
+        finally:
+            route = scope.get("route")
+            key = (scope["method"], UNMATCHED if route is None else route.path, status)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = self._labelled(*key)
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
+
+    @staticmethod
+    def _labelled(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        answered = str(status) if status else GONE
+        return REQUESTS.labels(method, route, answered), DURATION.labels(method, route)
