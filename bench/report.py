@@ -289,6 +289,15 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *targets_table(cells),
     ]
+    if results.get("metrics_under_load"):
+        lines += [
+            "",
+            "GET /metrics halfway through 4 s of the same load (asyncio, the longest L):",
+            "",
+            "```text",
+            results["metrics_under_load"],
+            "```",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,25 @@ def machine() -> dict[str, Any]:
     }
 
 
+def scrape_under_load(url: str, path: str, seconds: float = 4.0) -> str:
+    """The service's /metrics halfway through `seconds` of wrk's load on `path`: the
+    samples of the pool, the bridge and the route, as Prometheus would have read them."""
+    from scenarios import CONNECTIONS
+
+    command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", url + path]
+    load = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(seconds / 2)
+        with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+            body: str = response.read().decode()
+    finally:
+        load.wait()
+    kept = ("oracle_", "http_requests_total{")
+    return "\n".join(
+        line for line in body.splitlines() if line.startswith(kept) and '"/metrics"' not in line
+    )
+
+
 def main() -> None:
     # The harness's parts are imported here, not above: this file's directory is on
     # sys.path when it runs as a script, not when tests/test_docs_site.py loads it for CHART.
@@ -110,6 +130,7 @@ def main() -> None:
     started = time.perf_counter()
     facts = machine()
     cells: list[dict[str, Any]] = []
+    scraped = ""
     with tempfile.TemporaryDirectory() as temporary:
         projects = {mode: render(Path(temporary) / mode, mode) for mode in MODES}
         servers = {
@@ -157,6 +178,11 @@ def main() -> None:
                     f"lag p99 {result['lag_p99_ms']:.1f} ms",
                     flush=True,
                 )
+            # What the metrics show under this load: the asyncio mode at the longest L, where
+            # calls hold their connections long enough for a scrape to see them busy.
+            loaded = servers.get(("asyncio", max(plan.latencies), 1, True))
+            if loaded is not None:
+                scraped = scrape_under_load(loaded.url, "/books?limit=20")
         finally:
             for server in servers.values():
                 server.stop()
@@ -181,6 +207,7 @@ def main() -> None:
         },
         "wall_seconds": round(time.perf_counter() - started, 1),
         "cells": cells,
+        "metrics_under_load": scraped,
     }
     RESULTS.mkdir(exist_ok=True)
     name = "quick" if args.quick else "results"

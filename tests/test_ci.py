@@ -69,8 +69,15 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
     assert "--health-cmd healthcheck.sh" in oracle["options"]
     assert oracle["env"]["APP_USER"] == integration["env"]["ORACLE_USER"]
     assert oracle["env"]["APP_USER_PASSWORD"] == integration["env"]["ORACLE_PASSWORD"]
-    runs = [step.get("run") for step in integration["steps"]]
-    assert runs[-2:] == ["uv run alembic upgrade head", "uv run pytest -m oracle"]
+    steps = integration["steps"]
+    runs = [step.get("run") for step in steps]
+    assert runs[-3] == "uv run alembic upgrade head"
+    assert runs[-1] == "uv run pytest -m oracle"
+    # Between them, DRCP is started in the database, for tests/integration/test_drcp.py.
+    assert steps[-2]["name"] == "Start DRCP"
+    assert "DBMS_CONNECTION_POOL.START_POOL()" in runs[-2]
+    assert "sqlplus -s -l / as sysdba" in runs[-2]
+    assert "ORACLE_DRCP_DSN=localhost:1521/FREEPDB1:pooled" in runs[-2]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -75,6 +75,23 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "pool_min (5) must not exceed pool_max (4)",
     ),
     ({"pool_increment": 11}, "pool_increment", "pool_increment (11) must not exceed pool_max"),
+    (
+        {"pool_max": 10, "oracle_sessions": 10},
+        "oracle_sessions",
+        "oracle_sessions (10) must be at least pool_max + 1 (11)",
+    ),
+    ({"oracle_sessions": 100001}, "oracle_sessions", "must be at most 100000"),
+    (
+        {"pool_max": 10, "oracle_sessions": 21, "kubernetes": True},
+        "kubernetes",
+        "kubernetes needs oracle_sessions of at least 22 (21 given)",
+    ),
+    ({"docker": False, "kubernetes": True}, "kubernetes", "kubernetes needs docker"),
+    (
+        {"project_slug": "a" + "-b" * 28, "package_name": "svc", "kubernetes": True},
+        "kubernetes",
+        "kubernetes needs a project_slug of at most 55 characters (57 given)",
+    ),
 ]
 
 
@@ -163,7 +180,7 @@ def test_every_help_text_fits_the_one_line_a_prompt_shows() -> None:
         for name, spec in questions.items()
         if isinstance(spec, dict) and "help" in spec
     }
-    assert len(helps) == 17
+    assert len(helps) == 20
     for name, text in helps.items():
         assert "\n" not in text.strip(), name
         assert len(text) <= PROMPT_LINE, (name, len(text))

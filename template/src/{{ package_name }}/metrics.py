@@ -122,11 +122,12 @@ class MetricsMiddleware:
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["path"] == PATH
-            or not scope["state"]["settings"].metrics
-        ):
+        if scope["type"] != "http" or scope["path"] == PATH:
+            await self.app(scope, receive, send)
+            return
+        # The settings the lifespan read; an app run without its lifespan counts as well.
+        settings = scope.get("state", {}).get("settings")
+        if settings is not None and not settings.metrics:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
