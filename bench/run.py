@@ -4,6 +4,7 @@
     python bench/run.py --repeats 5   # more repeats, for a narrower spread
     python bench/run.py --quick       # one short repeat of a smaller grid, to check the harness
     python bench/run.py --profile     # where the CPU goes, in each mode (bench/profiling.py)
+    python bench/run.py --instructions  # instructions per request (bench/instructions.py)
 
 Renders the template's HEAD in each mode of `oracle_api` (asyncio, threadpool), runs each
 under uvicorn with only the oracledb pool replaced by the project's own stand-in
@@ -111,7 +112,17 @@ def main() -> None:
         metavar="MODE",
         help="instead: profile the modes named (or both) at L = 0 with py-spy (profiling.py)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instead: count each variant's instructions per request with callgrind",
+    )
     args = parser.parse_args()
+    if args.instructions:
+        from instructions import main as count
+
+        count()
+        return
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")
     if args.profile is not None:

@@ -83,6 +83,7 @@ def environment(project: Path, latency_ms: float, metrics: bool = True) -> dict[
         "ORACLE_POOL_QUEUE": str(QUEUE),  # asyncio mode
         "ORACLE_EXECUTOR_WORKERS": str(CONCURRENCY),  # threadpool mode
         "ORACLE_EXECUTOR_QUEUE": str(QUEUE),
+        "ORACLE_SESSIONS": "1000",  # the budget holds two processes of 21 connections
         "METRICS_ENABLED": str(metrics).lower(),
     }
 
