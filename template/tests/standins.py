@@ -555,7 +555,7 @@ class StandInCursor:
 
 class WriteOnly:
     """An end-to-end attribute (module, action, client_identifier): write-only, as
-    python-oracledb's are (connection.py); its value goes to `set_end_to_end`."""
+    python-oracledb's are (connection.py); its value waits for the next round trip."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -563,47 +563,54 @@ class WriteOnly:
     def __get__(self, connection: object, owner: type | None = None) -> str:
         raise AttributeError(f"{self.name} is not readable")
 
-    def __set__(self, connection: "EndToEnd", value: str) -> None:
-        connection.set_end_to_end(self.name, value)
+    def __set__(self, connection: "StandInConnection", value: str) -> None:
+        connection.pending[self.name] = value
 
 
-class EndToEnd:
-    """Sets the end-to-end attributes, which Oracle sees with the next round trip: thin
-    mode keeps each new value until its next message writes them as a piggyback
-    (impl/thin/connection.pyx, `set_module`; messages/base.pyx,
-    `_write_end_to_end_piggyback`)."""
+class Shared:
+    """An attribute of the object a stand-in wraps (the one its `to` attribute holds), read
+    and written through the wrapper, as python-oracledb's connections and cursors keep
+    theirs on an implementation object (`self._impl`; connection.py, cursor.py)."""
 
+    def __init__(self, to: str) -> None:
+        self.to = to
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, wrapper: object, owner: type | None = None) -> Any:
+        return getattr(getattr(wrapper, self.to), self.name)
+
+    def __set__(self, wrapper: object, value: Any) -> None:
+        setattr(getattr(wrapper, self.to), self.name, value)
+
+
+class StandInConnection:
+    # The end-to-end attributes: Oracle sees them with the next round trip, as thin mode
+    # keeps each new value until its next message writes them as a piggyback
+    # (impl/thin/connection.pyx, `set_module`; messages/base.pyx,
+    # `_write_end_to_end_piggyback`).
     module = WriteOnly()
     action = WriteOnly()
     client_identifier = WriteOnly()
 
-    def __init__(self) -> None:
-        self.pending: dict[str, str] = {}
-        # What Oracle shows of the session in V$SESSION.
-        self.session: dict[str, str] = {}
-
-    def set_end_to_end(self, name: str, value: str) -> None:
-        self.pending[name] = value
-
-    def send(self) -> None:
-        """A round trip reaches Oracle: it carries what was set since the last one."""
-        self.session.update(self.pending)
-        self.pending.clear()
-
-
-class StandInConnection(EndToEnd):
     def __init__(self, pool: "StandInPools") -> None:
-        super().__init__()
         self.pool = pool
         self.call_timeout = 0
         # Kept across releases, as the thin pool keeps it: it lends the same connection
         # implementation again and never resets the flag (base_impl.pxd, impl/thin/pool.pyx).
         self.autocommit = False
         self.undo: list[Callable[[], Any]] = []
+        # End-to-end values set since the last round trip, and what Oracle shows of the
+        # session in V$SESSION.
+        self.pending: dict[str, str] = {}
+        self.session: dict[str, str] = {}
 
     def round_trip(self, *, sleep: bool = True) -> None:
         self.pool.round_trips += 1
-        self.send()
+        # It reaches Oracle carrying what was set since the last one.
+        self.session.update(self.pending)
+        self.pending.clear()
         if not sleep:
             return
         seconds, timed_out = self.wait()
@@ -771,29 +778,9 @@ class StandInAsyncCursor:
         return None
 
     # What the service sets and reads, as the cursor holds it.
-    @property
-    def arraysize(self) -> int:
-        return self.statements.arraysize
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self.statements.arraysize = value
-
-    @property
-    def prefetchrows(self) -> int:
-        return self.statements.prefetchrows
-
-    @prefetchrows.setter
-    def prefetchrows(self, value: int) -> None:
-        self.statements.prefetchrows = value
-
-    @property
-    def rowfactory(self) -> Callable[..., Any] | None:
-        return self.statements.rowfactory
-
-    @rowfactory.setter
-    def rowfactory(self, value: Callable[..., Any] | None) -> None:
-        self.statements.rowfactory = value
+    arraysize = Shared("statements")
+    prefetchrows = Shared("statements")
+    rowfactory = Shared("statements")
 
     @property
     def rowcount(self) -> int:
@@ -824,32 +811,18 @@ class StandInAsyncCursor:
         return self.statements.fetchone()
 
 
-class StandInAsyncConnection(EndToEnd):
+class StandInAsyncConnection:
     """An AsyncConnection: its state is a stand-in connection's; its round trips are awaited."""
 
+    call_timeout = Shared("state")
+    autocommit = Shared("state")
+    module = Shared("state")
+    action = Shared("state")
+    client_identifier = Shared("state")
+
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
-        super().__init__()
         self.pool = pool
         self.state = state
-
-    def set_end_to_end(self, name: str, value: str) -> None:
-        self.state.set_end_to_end(name, value)
-
-    @property
-    def call_timeout(self) -> int:
-        return self.state.call_timeout
-
-    @call_timeout.setter
-    def call_timeout(self, value: int) -> None:
-        self.state.call_timeout = value
-
-    @property
-    def autocommit(self) -> bool:
-        return self.state.autocommit
-
-    @autocommit.setter
-    def autocommit(self, value: bool) -> None:
-        self.state.autocommit = value
 
     async def round_trip(self) -> None:
         """One round trip: awaits Oracle's answer for `latency`, within the call timeout.
