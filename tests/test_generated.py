@@ -4,21 +4,36 @@ They run in this environment, which holds every dependency a rendered service de
 (tests/test_dependencies.py keeps that true; tests/test_install.py installs one for real).
 """
 
+import difflib
+import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import python_module
+from tests.conftest import captured, environment, python_module
 from tests.variants import VARIANTS
 
 pytestmark = pytest.mark.generated
 
 # Tests of a rendered project that may skip here, and why: only those needing a real Oracle.
 ORACLE_SKIP = "needs a real Oracle: set ORACLE_DSN, ORACLE_USER, ORACLE_PASSWORD (or run Docker)"
+
+
+# Each variant's OpenAPI document as committed: work on speed or structure must leave the API
+# as it is, and a change to the API is made on purpose (UPDATE_OPENAPI=1 rewrites them).
+OPENAPI = Path(__file__).parent / "openapi"
+PRINT_OPENAPI = (
+    "import json, sys\n"
+    "from importlib import import_module\n"
+    "app = import_module(sys.argv[1] + '.main').app\n"
+    "print(json.dumps(app.openapi(), indent=1, sort_keys=True))\n"
+)
 
 
 def passed(result: subprocess.CompletedProcess[str]) -> bool:
@@ -45,6 +60,28 @@ def test_mypy_strict_finds_nothing(
     cache = tmp_path_factory.getbasetemp() / "mypy-cache"
     result = python_module(rendered(variant), "mypy", MYPY_CACHE_DIR=str(cache))
     assert passed(result), result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_openapi_document_is_the_committed_one(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    project = rendered(variant)
+    package = next(path.name for path in (project / "src").iterdir() if path.is_dir())
+    # The app reads its settings at startup, not at import: none are needed here.
+    command = [sys.executable, "-c", PRINT_OPENAPI, package]
+    result = captured(command, project, environment(PYTHONPATH="src"))
+    assert passed(result), result.stderr[-3000:]
+    committed = OPENAPI / f"{variant}.json"
+    if os.environ.get("UPDATE_OPENAPI") == "1":
+        committed.parent.mkdir(exist_ok=True)
+        committed.write_text(result.stdout)
+    expected = committed.read_text()
+    diff = difflib.unified_diff(
+        expected.splitlines(), result.stdout.splitlines(), "committed", "rendered", lineterm=""
+    )
+    assert result.stdout == expected, "\n".join(list(diff)[:80])
+    assert json.loads(expected)["paths"], "the committed document has no paths"
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
