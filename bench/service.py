@@ -14,6 +14,12 @@ row mapping on a blocking stand-in pool at the same L (so on the same tables):
 - `/control/naive`: the blocking fetch called straight from an `async def` route;
 - `/control/constant`: a bare `async def` route returning a constant, the ceiling of this
   stack (uvicorn, the middleware, FastAPI) on this machine.
+
+And the steps from the bare route to the list, each adding one part of what GET /books
+does, for bench/instructions.py to count: `/control/params` (its two query parameters),
+`/control/dependency` (and the repository dependency), `/control/bridge` (and one call
+through the bridge that does nothing), `/control/fetch` (the list's own call instead,
+its page left unserialized).
 """
 
 import inspect
@@ -24,7 +30,9 @@ from typing import Any
 import book_service.db
 from book_service import statements, tables
 from book_service.books import sql
+from book_service.books.dependencies import BookRepositoryDep
 from book_service.books.schemas import BookCreate, BookPage
+from book_service.db import DatabaseDep
 from book_service.main import create_app
 from book_service.paging import Limit, Offset
 from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool
@@ -108,6 +116,42 @@ async def naive(limit: Limit = 20, offset: Offset = 0) -> BookPage:
 
 @app.get("/control/constant")
 async def constant() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/control/params")
+async def params(limit: Limit = 20, offset: Offset = 0) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/control/dependency")
+async def dependency(
+    repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
+) -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def nothing_async(connection: Any) -> None:
+    """A database call that does nothing: the bridge's cost on its own (asyncio mode)."""
+
+
+def nothing(connection: Any) -> None:
+    """A database call that does nothing: the bridge's cost on its own (threadpool mode)."""
+
+
+@app.get("/control/bridge")
+async def bridge(
+    database: DatabaseDep, repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
+) -> dict[str, str]:
+    await database.run_as("book list", nothing_async if ASYNCIO else nothing)
+    return {"status": "ok"}
+
+
+@app.get("/control/fetch")
+async def fetch(
+    database: DatabaseDep, repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
+) -> dict[str, str]:
+    await repository.list(limit=limit, offset=offset)
     return {"status": "ok"}
 
 
