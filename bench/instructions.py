@@ -1,6 +1,6 @@
 """Instructions per request, counted by callgrind: a CPU cost the host cannot move.
 
-    python bench/instructions.py     # scripts/bench --instructions; about 10 minutes
+    python bench/instructions.py     # scripts/bench --instructions; about 8 minutes
 
 On these shared machines the clock speed drifts by half within minutes, so one cell's CPU
 time per request moves by more than a small change costs (docs/performance.md). valgrind's
