@@ -24,7 +24,9 @@ PANELS = [
 ]
 
 
-def points(cells: list[dict[str, Any]], variant: str, workers: int, name: str) -> dict:
+def points(
+    cells: list[dict[str, Any]], variant: str, workers: int, name: str
+) -> dict[int, tuple[float, float, float]]:
     """L -> (median, min, max) of `name` over the repeats."""
     by_latency: dict[int, list[float]] = {}
     for cell in cells:

@@ -85,7 +85,7 @@ def main() -> None:
             for count in (FEW, MANY)
         ]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            counted = list(pool.map(lambda run: instructions(*run[2:], run[1]), runs))
+            counted = list(pool.map(lambda run: instructions(run[2], run[3], run[4], run[1]), runs))
     for (name, count, *_), total in zip(runs, counted, strict=True):
         results["variants"].setdefault(name, {})[str(count)] = total
     for totals in results["variants"].values():

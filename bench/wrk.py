@@ -5,6 +5,7 @@ import re
 import subprocess
 import tempfile
 import time
+from typing import Any
 
 
 def to_ms(value: str) -> float:
@@ -15,7 +16,7 @@ def to_ms(value: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
-def parse(output: str) -> dict[str, float]:
+def parse(output: str) -> dict[str, Any]:
     """Requests, duration, throughput and latency from wrk's --latency output."""
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.M))
     done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", output)
@@ -38,7 +39,7 @@ def parse(output: str) -> dict[str, float]:
     }
 
 
-def run(url: str, connections: int, seconds: float) -> dict[str, float]:
+def run(url: str, connections: int, seconds: float) -> dict[str, Any]:
     """One wrk run (one thread): its results, wall time, and CPU time (user + system)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "30s"]
     with tempfile.TemporaryFile("w+") as output:

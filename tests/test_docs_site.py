@@ -34,7 +34,8 @@ def nav_pages(nav: list[Any]) -> list[str]:
 
 
 def config() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
+    return loaded
 
 
 def page_html(page: str) -> str:
