@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import wrk
-from scenarios import CONNECTIONS, Cell, Plan
+from scenarios import Cell, Plan
 from server import Server
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +48,7 @@ def measure(server: Server, cell: Cell, plan: Plan, quiet_wait: float) -> dict[s
     waits up to `quiet_wait` seconds for the machine to be quiet."""
     waited = wait_quiet(quiet_wait)
     url = server.url + cell.path
-    wrk.run(url, CONNECTIONS, plan.warmup)
+    wrk.run(url, cell.connections, plan.warmup)
     # wrk hangs up with calls in flight; uvicorn lets them finish. Let them, first.
     time.sleep(plan.settle)
     duration = plan.seconds - 0.3  # ends before wrk does
@@ -56,7 +56,7 @@ def measure(server: Server, cell: Cell, plan: Plan, quiet_wait: float) -> dict[s
     probe = subprocess.Popen([*command, str(PROBE_RATE)], stdout=subprocess.PIPE, text=True)
     busy_before, all_before = machine_busy()
     cpu_before, started = server.cpu_seconds(), time.perf_counter()
-    result = wrk.run(url, CONNECTIONS, plan.seconds)
+    result = wrk.run(url, cell.connections, plan.seconds)
     cpu_after, wall = server.cpu_seconds(), time.perf_counter() - started
     busy_after, all_after = machine_busy()
     assert probe.stdout is not None

@@ -15,7 +15,9 @@ from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results" / "results.json"
 MODES = ("asyncio", "threadpool")
-VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant", "no-metrics")
+# The light-load cells (bench/scenarios.py): each mode's list with 5 connections.
+LIGHT = ("asyncio, 5 connections", "threadpool, 5 connections")
+VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant", "no-metrics", *LIGHT)
 # The most the Prometheus metrics may add to the CPU a request costs (asyncio, L = 0).
 METRICS_COST = 0.05
 CONNECTIONS = 20
@@ -180,7 +182,7 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
             values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
             add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, 0.95)
     busy = []
-    for mode in MODES:
+    for mode in (*MODES, *LIGHT):
         for latency in latencies:
             key = (mode, latency, 1)
             if key not in cells:

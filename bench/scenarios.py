@@ -7,7 +7,10 @@ A cell is one variant at one L, in one process or two:
 - `def-route`, `naive`, `constant`: the controls bench/service.py adds to the same app;
 - `no-metrics`: the asyncio mode's list again, on a server with METRICS_ENABLED=false, so
   the report can say what the Prometheus metrics cost per request (at L = 0 only, where
-  CPU is all there is to measure).
+  CPU is all there is to measure);
+- `asyncio, 5 connections`, `threadpool, 5 connections`: each mode's list at a light load
+  (wrk -c5 at L = 20 ms, a limit of 250 req/s), where the server runs well below a core,
+  so the event-loop lag target (p99 at most 5 ms below 80% of a core) has cells to hold in.
 
 Each repeat measures every L in turn (the order of the L rotating from repeat to repeat),
 and at each L every variant of that L back to back, the order rotating too; so a cell and
@@ -25,6 +28,8 @@ PATH = {
     "naive": "/control/naive?limit=20",
     "constant": "/control/constant",
     "no-metrics": "/books?limit=20",
+    "asyncio, 5 connections": "/books?limit=20",
+    "threadpool, 5 connections": "/books?limit=20",
 }
 MODES = ("asyncio", "threadpool")
 CONTROLS = ("def-route", "naive", "constant")
@@ -33,6 +38,9 @@ CONTROLS = ("def-route", "naive", "constant")
 CONTROL_HOST = "asyncio"
 # The service with its metrics off, at these L: the asyncio mode, in one process.
 NO_METRICS = "no-metrics"
+# Each mode at a light load: variant -> its mode; wrk with this many connections.
+LIGHT = {"asyncio, 5 connections": "asyncio", "threadpool, 5 connections": "threadpool"}
+LIGHT_CONNECTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,14 @@ class Cell:
     @property
     def mode(self) -> str:
         """The rendered mode of the server the cell runs on."""
+        if self.variant in LIGHT:
+            return LIGHT[self.variant]
         return self.variant if self.variant in MODES else CONTROL_HOST
+
+    @property
+    def connections(self) -> int:
+        """wrk's connections: 20, or 5 for a light load."""
+        return LIGHT_CONNECTIONS if self.variant in LIGHT else CONNECTIONS
 
     @property
     def metrics(self) -> bool:
@@ -87,6 +102,7 @@ class Plan:
     multi_latency: int = 0
     multi_variants: tuple[str, ...] = ("asyncio", "threadpool", "constant")
     no_metrics_latencies: tuple[int, ...] = (0,)
+    light_latencies: tuple[int, ...] = (20,)
 
     def cells(self, latency: int) -> list[Cell]:
         """The cells at one L: both modes and the controls; two processes at L = 0 too."""
@@ -96,6 +112,8 @@ class Plan:
         ]
         if latency in self.no_metrics_latencies:
             cells.append(Cell(NO_METRICS, latency))
+        if latency in self.light_latencies:
+            cells += [Cell(variant, latency) for variant in LIGHT]
         if latency == self.multi_latency:
             cells += [Cell(v, latency, self.multi_workers) for v in self.multi_variants]
         return cells
@@ -129,6 +147,7 @@ def plan(quick: bool, repeats: int | None = None) -> Plan:
             quiet_wait=2.0,
             quiet_budget=6.0,
             retries=0,
+            light_latencies=(5,),
         )
     return Plan(
         repeats=repeats or 3,
