@@ -53,6 +53,9 @@ import oracledb
 from oracledb import errors
 
 PROJECT = Path(__file__).resolve().parents[1]
+# Decimal arithmetic at Oracle's 40 digits and more: Python's default context rounds to 28
+# (abs, normalize and quantize included), which no NUMBER does.
+DIGITS = Context(prec=100)
 Row = dict[str, Any]
 
 
@@ -243,7 +246,7 @@ def encode_number(value: int | Decimal) -> Decimal:
     digits = number.as_tuple().digits
     significant = "".join(map(str, digits)).strip("0")
     if number and (
-        len(significant) > 40 or not Decimal("1e-130") <= abs(number) < Decimal("1e126")
+        len(significant) > 40 or not Decimal("1e-130") <= number.copy_abs() < Decimal("1e126")
     ):
         raise driver_error(errors.ERR_ORACLE_NUMBER_NO_REPR)
     return number
@@ -258,10 +261,10 @@ def store(table: Table, column: Column, typed: Typed) -> Any:
         if column.precision is None:
             return typed.value  # an unconstrained NUMBER keeps what it is given
         scale = column.scale or 0
-        # Oracle rounds half away from zero; 38 digits need more than Python's default 28.
+        # Oracle rounds half away from zero.
         places = Decimal(1).scaleb(-scale)
-        number = typed.value.quantize(places, ROUND_HALF_UP, context=Context(prec=100))
-        if abs(number) >= Decimal(10) ** (column.precision - scale):
+        number = typed.value.quantize(places, ROUND_HALF_UP, context=DIGITS)
+        if number.copy_abs() >= Decimal(10) ** (column.precision - scale):
             raise oracle_error(
                 1438, "value larger than specified precision allowed for this column"
             )
@@ -287,7 +290,7 @@ def store(table: Table, column: Column, typed: Typed) -> Any:
 def number_text(number: Decimal) -> str:
     """The text python-oracledb builds a NUMBER from: digits, no exponent, no trailing
     fractional zeros (decode_number, impl/base/decoders.pyx)."""
-    text = format(number.normalize(), "f")
+    text = format(number.normalize(DIGITS), "f")
     return "0" if text in ("-0", "0") else text
 
 

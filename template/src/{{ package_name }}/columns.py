@@ -25,10 +25,14 @@ def text(max_length: int) -> Any:
 
 
 def number(precision: int, scale: int) -> Any:
-    """The rules of a NUMBER(precision, scale) column, stated in the OpenAPI schema too."""
+    """The rules of a NUMBER(precision, scale) column, stated in the OpenAPI schema too.
+
+    At most `scale` places after the point, and less than 10 ** (precision - scale) either
+    way: together, at most `precision` digits. Not pydantic's `max_digits`, which counts
+    the 0 before the point of a zero, so a NUMBER(2, 2) would refuse the 0 it holds.
+    """
     bound = 10 ** (precision - scale)
     return Field(
-        max_digits=precision,
         decimal_places=scale,
         gt=-bound,
         lt=bound,
