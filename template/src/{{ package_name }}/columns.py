@@ -6,11 +6,12 @@ TIMESTAMP as naive UTC; the API only takes and gives timezone-aware ones. DATE c
 as a datetime at midnight. Each converter passes None through, for optional fields.
 """
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, overload
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
 # Keys and versions live in NUMBER(19) and start at 1: an identity, and the first version.
 KEY_MAX = 10**19 - 1
@@ -49,10 +50,27 @@ def in_utc_range(value: datetime) -> datetime:
     return value
 
 
+# The fraction of a second in an ISO 8601 timestamp's text.
+FRACTION = re.compile(r"\d\d:\d\d:\d\d[.,](\d+)")
+
+
+def to_the_microsecond(value: object) -> object:
+    """Refuse a timestamp written to more than the microsecond a TIMESTAMP(6) holds, as a
+    datetime would silently drop the rest."""
+    fraction = FRACTION.search(value) if isinstance(value, str) else None
+    if fraction and len(fraction[1].rstrip("0")) > 6:
+        raise ValueError("it may give at most 6 digits of a second (microseconds)")
+    return value
+
+
 Timestamp = Annotated[
     AwareDatetime,
+    BeforeValidator(to_the_microsecond),
     AfterValidator(in_utc_range),
-    Field(description="With its UTC offset; the UTC value falls within the years 1 to 9999"),
+    Field(
+        description="With its UTC offset, to the microsecond at most; "
+        "the UTC value falls within the years 1 to 9999"
+    ),
 ]
 
 
