@@ -115,6 +115,7 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"helper": ["title str"]}], 'would make a test package "helpers" that replaces'),
     ([{"fake": ["title str"]}], 'would make a test package "fakes" that replaces'),
     ([{"route": ["title str"]}], "replaces the service's own module"),
+    ([{"statement": ["title str"]}], 'would make a package "statements" that replaces the'),
     ([{"book": ["str str(10)"]}], "would hide the Python type str"),
     ([{"book": ["int int"]}], "would hide the Python type int"),
     ([{"book": ["a int"]}, {"book": ["b int"]}], 'resource "book" is listed twice'),
@@ -222,6 +223,20 @@ def test_answers_at_the_edge_of_the_rules_are_accepted(
     tmp_path: Path, resources_answer: list[dict[str, list[str]]]
 ) -> None:
     assert (render(tmp_path / "service", resources=resources_answer) / "pyproject.toml").exists()
+
+
+def test_every_module_of_the_service_is_one_no_resource_may_replace() -> None:
+    package = ROOT / "template" / "src" / "{{ package_name }}"
+    modules = set()
+    for entry in package.iterdir():
+        name = re.sub(r"{%.*?%}", "", entry.name).removesuffix(".jinja")
+        if name.endswith(".py") and not name.startswith("__"):
+            modules.add(name.removesuffix(".py"))
+    names = (ROOT / "includes" / "names.jinja").read_text()
+    listed = names.split("SERVICE_MODULES = [", 1)[1].split("]", 1)[0]
+    missing = modules - set(re.findall(r'"([a-z_]+)"', listed))
+    assert "db" in modules
+    assert not missing, f"add them to SERVICE_MODULES in includes/names.jinja: {missing}"
 
 
 def test_the_reserved_modules_hold_the_standard_library_and_every_dependency(
