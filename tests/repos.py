@@ -44,7 +44,7 @@ def edit(path: Path, old: str, new: str) -> None:
 def as_version_0_1_0(repo: Path) -> None:
     """Turn a copy of this template back into its older state."""
     edit(repo / "template/src/{{ package_name }}/config.py.jinja", NEW_COMMENT, OLD_COMMENT)
-    edit(repo / "template/src/{{ package_name }}/routes.py", "Your own routes", "Team routes")
+    edit(repo / "template/src/{{ package_name }}/routes.py.jinja", "Your own routes", "Team routes")
     edit(repo / "template/README.md.jinja", "## Test\n", "## Tests\n")
     edit(repo / "template/.gitignore", ".ruff_cache/\n", "")
 
