@@ -5,6 +5,10 @@ as a float, which holds 15 to 17 significant digits, so a decimal(18, 2) field s
 `1234567890123456.78` would get 1234567890123456.8, changed without a word. Read as a
 Decimal instead, the number arrives as the client wrote it, and the field's own rules
 take or refuse it. Whole numbers are read as int, exactly, either way.
+
+A number no Oracle NUMBER holds, 1e126 and more or under 1e-130 (SQL Language Reference,
+"NUMBER Data Type"), is read as infinite or as 1e-131, which every field refuses: read
+exactly, `1e999999999` would cost an int field a billion digits to convert.
 """
 
 import json
@@ -15,11 +19,27 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+ZERO = Decimal(0)
+TOO_SMALL = Decimal("1e-131")
+INFINITE = Decimal("Infinity")
+
+
+def exact_number(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent, as the Decimal it writes."""
+    number = Decimal(text)
+    if not number:
+        return ZERO  # whatever exponent it was written with: 0e999999999 too
+    if number.adjusted() >= 126:
+        return INFINITE.copy_sign(number)
+    if number.adjusted() < -130:
+        return TOO_SMALL.copy_sign(number)
+    return number
+
 
 class ExactJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), parse_float=Decimal)
+            self._json = json.loads(await self.body(), parse_float=exact_number)
         return self._json
 
 
