@@ -8,7 +8,9 @@ take or refuse it. Whole numbers are read as int, exactly, either way.
 
 A number no Oracle NUMBER holds, 1e126 and more or under 1e-130 (SQL Language Reference,
 "NUMBER Data Type"), is read as infinite or as 1e-131, which every field refuses: read
-exactly, `1e999999999` would cost an int field a billion digits to convert.
+exactly, `1e999999999` would cost an int field a billion digits to convert. A whole
+number of more than 40 digits is read as a Decimal too, so one of thousands of digits
+is refused by its field (422), not by Python's int, which stops at 4300 (400).
 """
 
 import json
@@ -36,10 +38,16 @@ def exact_number(text: str) -> Decimal:
     return number
 
 
+def exact_whole_number(text: str) -> int | Decimal:
+    """A JSON number with neither a fraction nor an exponent."""
+    return int(text) if len(text) <= 40 else exact_number(text)
+
+
 class ExactJSONRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), parse_float=exact_number)
+            body = await self.body()
+            self._json = json.loads(body, parse_float=exact_number, parse_int=exact_whole_number)
         return self._json
 
 
