@@ -1,5 +1,6 @@
 """Every answer that would break the rendered service is refused, naming the question and rule."""
 
+import ast
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ import yaml
 
 from tests.conftest import ROOT, render
 from tests.modules import reserved
+from tests.variants import VARIANTS
 
 # What a prompt shows of a help text or a refusal on one line of an 80-column terminal.
 PROMPT_LINE = 72
@@ -116,6 +118,9 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"fake": ["title str"]}], 'would make a test package "fakes" that replaces'),
     ([{"route": ["title str"]}], "replaces the service's own module"),
     ([{"statement": ["title str"]}], 'would make a package "statements" that replaces the'),
+    ([{"page": ["title str"]}], 'would make the class "Page", which replaces a name its'),
+    ([{"oracle": ["title str"]}], 'would make the class "OracleRepository", which replaces'),
+    ([{"big_int": ["title str"]}], 'would make the class "BigInt", which replaces a name its'),
     ([{"book": ["str str(10)"]}], "would hide the Python type str"),
     ([{"book": ["int int"]}], "would hide the Python type int"),
     ([{"book": ["a int"]}, {"book": ["b int"]}], 'resource "book" is listed twice'),
@@ -129,6 +134,8 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"book": ["title str", 42]}], 'field 2 of resource "book" is "42", which cannot be read'),
     ([{"book": ["title str(200"]}], "which cannot be read; write NAME TYPE[(SIZE)]"),
     ([{"book": ["from str"]}], 'field "from" of resource "book" is a Python keyword'),
+    ([{"book": ["l int"]}], 'field "l" of resource "book" reads like 1 or 0 in the code'),
+    ([{"o": ["title str"]}], 'resource "o" reads like 1 or 0 in the code made of it'),
     ([{"book": ["date date"]}], 'field "date" of resource "book" is an Oracle reserved word'),
     ([{"book": ["title str", "title int"]}], 'field "title" of resource "book" is listed twice'),
     ([{"book": ["id int"]}], 'field "id" of resource "book" is a name the service uses'),
@@ -237,6 +244,46 @@ def test_every_module_of_the_service_is_one_no_resource_may_replace() -> None:
     missing = modules - set(re.findall(r'"([a-z_]+)"', listed))
     assert "db" in modules
     assert not missing, f"add them to SERVICE_MODULES in includes/names.jinja: {missing}"
+
+
+def names_taken_in(project: Path) -> set[str]:
+    """The CamelCase names each resource's modules and tests import or define, besides
+    the resource's own classes."""
+    taken = set()
+    for schemas in project.glob("src/*/*/schemas.py"):
+        package = schemas.parent
+        tree = ast.parse(schemas.read_text())
+        own = min((node.name for node in tree.body if isinstance(node, ast.ClassDef)), key=len)
+        made = {own + suffix for suffix in ["", "Create", "Update", "Page", "Repository"]}
+        made |= {f"{own}RepositoryDep", f"InMemory{own}Repository"}
+        tests = project / "tests"
+        modules = [*package.glob("*.py"), *(tests / package.name).glob("*.py")]
+        modules.append(tests / "integration" / f"test_{package.name}.py")
+        for module in modules:
+            for node in ast.parse(module.read_text()).body:
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    names = [(alias.asname or alias.name).split(".")[0] for alias in node.names]
+                elif isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                    names = [node.name]
+                elif isinstance(node, ast.Assign | ast.AnnAssign):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    names = [target.id for target in targets if isinstance(target, ast.Name)]
+                else:
+                    names = []
+                taken |= {name for name in names if name[0].isupper() and not name.isupper()}
+        taken -= made
+    return taken
+
+
+def test_no_resource_makes_a_class_that_replaces_a_name_its_modules_use(
+    rendered: Callable[[str], Path],
+) -> None:
+    taken = set().union(*(names_taken_in(rendered(variant)) for variant in VARIANTS))
+    assert {"BaseModel", "OracleRepository", "Timestamp"} <= taken
+    names = (ROOT / "includes" / "names.jinja").read_text()
+    listed = names.split("TAKEN_CLASS_NAMES = [", 1)[1].split("]", 1)[0]
+    missing = taken - set(re.findall(r'"([A-Za-z]+)"', listed))
+    assert not missing, f"add them to TAKEN_CLASS_NAMES in includes/names.jinja: {missing}"
 
 
 def test_the_reserved_modules_hold_the_standard_library_and_every_dependency(
