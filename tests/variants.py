@@ -47,7 +47,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "resources": [
             {"status": ["label str(30) unique"]},
             {"box": ["size_cm int optional", "fragile bool optional"]},
-            {"company": ["founded_at timestamp optional"]},
+            # An optional field named like a function of columns.py, before one that uses it.
+            {"company": ["text str(40) optional", "founded_at timestamp optional", "motto str"]},
         ],
     },
     # Names at Oracle 12.1's 30-byte limit, which push every generated line to its longest.

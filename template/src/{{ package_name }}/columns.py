@@ -20,8 +20,13 @@ Version = Annotated[int, Field(ge=1, le=KEY_MAX)]
 BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
-def text(max_length: int) -> Any:
-    """The rules of a VARCHAR2(max_length CHAR) column: not empty, at most that long."""
+def varchar2(max_length: int) -> Any:
+    """The rules of a VARCHAR2(max_length CHAR) column: not empty, at most that long.
+
+    Named, as `number` is, for an Oracle reserved word, which no field may be called: a
+    field named like a function its class uses would hide it (an optional field `text`
+    would set `text` to None for the fields after it).
+    """
     return Field(min_length=1, max_length=max_length)
 
 
