@@ -55,6 +55,17 @@ def in_utc_range(value: datetime) -> datetime:
     return value
 
 
+def written_as_text(value: object) -> object:
+    """Refuse a number for a date or a timestamp, which pydantic would read as seconds
+    since 1970: 2024 would be 1970-01-01T00:33:44Z, and 1.5 the date 1970-01-01."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        raise ValueError("it must be written as text (ISO 8601), not as a number")
+    return value
+
+
+# A DATE: a date written YYYY-MM-DD.
+Date = Annotated[date, BeforeValidator(written_as_text)]
+
 # The fraction of a second in an ISO 8601 timestamp's text.
 FRACTION = re.compile(r"\d\d:\d\d:\d\d[.,](\d+)")
 
@@ -70,6 +81,7 @@ def to_the_microsecond(value: object) -> object:
 
 Timestamp = Annotated[
     AwareDatetime,
+    BeforeValidator(written_as_text),
     BeforeValidator(to_the_microsecond),
     AfterValidator(in_utc_range),
     Field(
