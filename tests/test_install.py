@@ -24,7 +24,8 @@ import pytest
 from tests.conftest import ROOT, captured, environment, render
 from tests.test_doc_commands import IN_A_FRESH_PROJECT, yaml_block
 from tests.test_doc_commands import documented as every_documented
-from tests.test_serve import free_port, oracle_at
+from tests.test_serve import oracle_at
+from tests.unreachable import free_port
 from tests.variants import EVERY_TYPE
 
 TOOLS = Path(sys.executable).parent  # uv comes from this environment

@@ -6,15 +6,20 @@ some of them the way SQL*Plus and SQLcl would run it.
 
 import re
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, python_module
+from tests.conftest import ROOT, captured, environment, python_module
+from tests.unreachable import UNRESOLVED_DSN, free_port, silent_oracle
 from tests.variants import VARIANTS
 
+PASSWORD = "migrations-never-print-it"
 ORACLE_MAX_IDENTIFIER = 30  # bytes, Oracle 12.1
 VERSION_WRITE = re.compile(r"(INSERT INTO|UPDATE|DELETE FROM) alembic_version\b")
 # Blocks that end in `;` before their `/`, as PL/SQL must; plain SQL must not.
@@ -214,3 +219,41 @@ def test_a_new_revision_from_the_script_template_is_already_formatted(
     assert 'down_revision: str | Sequence[str] | None = "books"' in revision.read_text()
     result = python_module(project, "ruff", "format", "--check", "--no-cache", str(revision))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def migrate_online(project: Path, dsn: str) -> subprocess.CompletedProcess[str]:
+    """`alembic upgrade head` against `dsn`, with a 1 s ORACLE_CONNECT_TIMEOUT; a minute at
+    most (subprocess.TimeoutExpired beyond, which fails the test rather than hanging it)."""
+    oracle = {"ORACLE_DSN": dsn, "ORACLE_USER": "app", "ORACLE_PASSWORD": PASSWORD}
+    env = environment(PYTHONPATH="src", ORACLE_CONNECT_TIMEOUT="1", **oracle)
+    command = [sys.executable, "-m", "alembic", "upgrade", "head"]
+    return captured(command, project, env, timeout=60)
+
+
+@pytest.mark.parametrize(
+    ("oracle", "said"),
+    [
+        ("closed port", "app cannot log in to Oracle: DPY-6005 (Connection refused)"),
+        ("silent", "Oracle did not answer a login within 1 s (ORACLE_CONNECT_TIMEOUT)"),
+        ("unresolved", "app cannot log in to Oracle: its host name does not resolve ("),
+    ],
+)
+def test_an_online_migration_with_oracle_unreachable_fails_in_one_line_in_time(
+    rendered: Callable[[str], Path], oracle: str, said: str
+) -> None:
+    """No traceback and no password, and never a wait longer than the connect timeout:
+    a database that accepts the connection and never answers would hold it forever."""
+    project = rendered("defaults")
+    started = time.monotonic()
+    if oracle == "silent":
+        with silent_oracle() as port:
+            result = migrate_online(project, f"127.0.0.1:{port}/FREEPDB1")
+    else:
+        dsn = UNRESOLVED_DSN if oracle == "unresolved" else f"127.0.0.1:{free_port()}/FREEPDB1"
+        result = migrate_online(project, dsn)
+    assert time.monotonic() - started < 15
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"FAILED: {said}" in output, output
+    assert "Traceback" not in output
+    assert PASSWORD not in output

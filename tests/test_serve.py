@@ -2,29 +2,21 @@
 answers 503 problem JSON wherever Oracle is needed, never a traceback or the password."""
 
 import json
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import environment
+from tests.unreachable import free_port, silent_oracle
 
 PASSWORD = "s3cret-never-shown"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def start(project: Path, port: int, **settings: str) -> subprocess.Popen[str]:
@@ -163,32 +155,6 @@ def test_a_bad_setting_stops_startup_naming_the_variable(
     assert process.returncode != 0
     assert "ORACLE_POOL_MAX: Input should be greater than or equal to 1" in output
     assert PASSWORD not in output
-
-
-@contextmanager
-def silent_oracle() -> Iterator[int]:
-    """A port that accepts TCP connections and never says a word: a hung database."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            with suppress(TimeoutError):
-                accepted.append(listener.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        for connection in [*accepted, listener]:
-            connection.close()
 
 
 @pytest.mark.parametrize("variant", ["defaults", "threadpool"])  # the asyncio API, then threads

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import environment
+from tests.unreachable import UNRESOLVED_DSN, silent_oracle
 
 PASSWORD = "never-printed-7f3a"
 
@@ -62,6 +63,30 @@ def test_it_gives_up_at_the_deadline_naming_the_error_never_the_password(
     assert tries
     assert all(line == "ci_app cannot log in yet (DPY-6005); trying again in 5 s" for line in tries)
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_silent_oracle_cannot_hold_the_wait_past_its_deadline(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    with silent_oracle() as port:
+        dsn = f"127.0.0.1:{port}/FREEPDB1"
+        result = wait_for_oracle(rendered("defaults"), tmp_path, "2", ORACLE_DSN=dsn)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 2 <= elapsed < 10
+    expected = "ci_app could not log in within 2 s; the last error was no answer within 2 s"
+    assert expected in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_host_name_that_does_not_resolve_is_tried_again_and_named(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    result = wait_for_oracle(rendered("defaults"), tmp_path, "1", ORACLE_DSN=UNRESOLVED_DSN)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the last error was gaierror: " in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_locked_account_stops_the_wait_at_once(
