@@ -23,6 +23,10 @@ PASSWORD = "migrations-never-print-it"
 ORACLE_MAX_IDENTIFIER = 30  # bytes, Oracle 12.1
 VERSION_WRITE = re.compile(r"(INSERT INTO|UPDATE|DELETE FROM) alembic_version\b")
 # Blocks that end in `;` before their `/`, as PL/SQL must; plain SQL must not.
+# Lines SQL*Plus reads on their own: a comment, or one of its commands.
+SQLPLUS_COMMAND = re.compile(r"WHENEVER SQLERROR ")
+SQLPLUS_LINE = re.compile(rf"--|{SQLPLUS_COMMAND.pattern}")
+STOP_AT_FIRST_ERROR = "WHENEVER SQLERROR EXIT FAILURE ROLLBACK"
 PLSQL = re.compile(r"(DECLARE|BEGIN|CREATE (OR REPLACE )?(PROCEDURE|FUNCTION|PACKAGE|TRIGGER))\b")
 
 
@@ -48,8 +52,11 @@ def sqlplus_statements(script: str) -> list[str]:
     statements = []
     for chunk in chunks:
         lines = chunk.strip("\n").splitlines()
-        while lines and (not lines[0].strip() or lines[0].startswith("--")):
-            lines.pop(0)  # comments and blank lines before a statement are not part of it
+        while lines and (not lines[0].strip() or SQLPLUS_LINE.match(lines[0])):
+            # Comments and blank lines before a statement are not part of it; a SQL*Plus
+            # command is one line, run as it is read.
+            if SQLPLUS_COMMAND.match(line := lines.pop(0)):
+                statements.append(line)
         statement = "\n".join(lines).rstrip()
         assert statement, "a / with nothing new before it runs the previous statement again"
         assert "" not in [line.strip() for line in statement.splitlines()], statement
@@ -67,6 +74,14 @@ def assert_version_writes_committed(statements: list[str]) -> None:
     for statement, after in zip(statements, [*statements[1:], None], strict=True):
         if VERSION_WRITE.match(statement):
             assert after == "COMMIT", f"{statement!r} is followed by {after!r}"
+
+
+def assert_unicode_only(statement: str) -> None:
+    """The block that stops a migration of a database that is not Unicode (AL32UTF8)."""
+    assert statement.startswith("DECLARE")
+    assert "WHERE parameter = 'NLS_CHARACTERSET';" in statement
+    assert "IF database_character_set <> 'AL32UTF8' THEN" in statement
+    assert "raise_application_error(" in statement
 
 
 def resources(variant: str) -> list[tuple[str, list[str]]]:
@@ -160,8 +175,10 @@ def test_the_upgrade_script_runs_as_it_is_in_sqlplus(
     rendered: Callable[[str], Path], variant: str
 ) -> None:
     statements = sqlplus_statements(alembic(rendered(variant), "upgrade", "head", "--sql"))
-    assert statements[0] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 30"
-    assert statements[1].startswith("CREATE TABLE alembic_version")
+    assert statements[0] == STOP_AT_FIRST_ERROR
+    assert_unicode_only(statements[1])
+    assert statements[2] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 30"
+    assert statements[3].startswith("CREATE TABLE alembic_version")
     assert_version_writes_committed(statements)
     assert statements[-1] == "COMMIT"
 
@@ -184,7 +201,7 @@ def test_the_downgrade_script_runs_as_it_is_in_sqlplus(
 ) -> None:
     script = alembic(rendered(variant), "downgrade", "head:base", "--sql")
     statements = sqlplus_statements(script)
-    assert statements[0] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 30"
+    assert statements[:3:2] == [STOP_AT_FIRST_ERROR, "ALTER SESSION SET DDL_LOCK_TIMEOUT = 30"]
     assert_version_writes_committed(statements)
     assert statements[-2].startswith("DELETE FROM alembic_version")
     assert statements[-1] == "COMMIT"
@@ -194,7 +211,7 @@ def test_oracle_ddl_lock_timeout_sets_how_long_ddl_waits_for_a_busy_table(
     rendered: Callable[[str], Path],
 ) -> None:
     script = alembic(rendered("defaults"), "upgrade", "head", "--sql", ORACLE_DDL_LOCK_TIMEOUT="5")
-    assert sqlplus_statements(script)[0] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 5"
+    assert sqlplus_statements(script)[2] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 5"
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "2.5", "1000001"])

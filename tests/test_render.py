@@ -93,6 +93,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "tests/integration/test_books.py",
         "tests/integration/test_drcp.py",
         "tests/integration/test_errors.py",
+        "tests/integration/test_migrations.py",
     }
 
 
