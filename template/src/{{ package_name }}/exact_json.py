@@ -45,9 +45,19 @@ def exact_whole_number(text: str) -> int | Decimal:
 
 class ExactJSONRequest(Request):
     async def json(self) -> Any:
+        """The body's JSON; a body that is not JSON raises JSONDecodeError saying why, which
+        FastAPI answers 422 (any other error would be a bare 400)."""
         if not hasattr(self, "_json"):
             body = await self.body()
-            self._json = json.loads(body, parse_float=exact_number, parse_int=exact_whole_number)
+            try:
+                self._json = json.loads(
+                    body, parse_float=exact_number, parse_int=exact_whole_number
+                )
+            except UnicodeDecodeError as exc:
+                # JSON is Unicode text (RFC 8259); json.loads reads UTF-8, -16 and -32.
+                raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
+            except RecursionError:
+                raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
         return self._json
 
 
