@@ -75,7 +75,7 @@ def environment(project: Path, latency_ms: float, metrics: bool = True) -> dict[
         "PYTHONPATH": os.pathsep.join(map(str, [project / "src", project, HERE])),
         "BENCH_LATENCY_MS": str(latency_ms),
         "BENCH_DDL": str(read_ddl(project)),
-        "ORACLE_DSN": "stand-in",
+        "ORACLE_DSN": "stand-in:1521/BENCH",
         "ORACLE_USER": "bench",
         "ORACLE_PASSWORD": "bench-stand-in",
         "ORACLE_POOL_MIN": "1",
