@@ -44,9 +44,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def service(template: Path, tmp_path: Path) -> Path:
     """A service rendered at v0.1.0, committed, then edited the way a team would."""
     project = copy(template, tmp_path / "service", "v0.1.0")
-    edit(
-        project / CONFIG, "call_timeout: PositiveFloat = 30.0", "call_timeout: PositiveFloat = 60.0"
-    )
+    edit(project / CONFIG, "call_timeout: Seconds = 30.0", "call_timeout: Seconds = 60.0")
     router = project / "src/book_service/books/router.py"
     router.write_text(router.read_text() + "\n\n# Our own note, kept across updates.\n")
     (project / ROUTES).write_text((project / ROUTES).read_text() + TEAM_ROUTE)
@@ -60,7 +58,7 @@ def service(template: Path, tmp_path: Path) -> Path:
 def test_an_update_keeps_local_edits_and_brings_the_template_changes(service: Path) -> None:
     update(service, "v0.2.0")
     config = (service / CONFIG).read_text()
-    assert "call_timeout: PositiveFloat = 60.0" in config  # our setting
+    assert "call_timeout: Seconds = 60.0" in config  # our setting
     assert NEW_COMMENT in config  # the template's change
     assert OLD_COMMENT not in config
     assert (
