@@ -2,6 +2,9 @@
 answers 503 problem JSON wherever Oracle is needed, never a traceback or the password."""
 
 import json
+import re
+import select
+import socket
 import subprocess
 import sys
 import time
@@ -28,6 +31,18 @@ def start(project: Path, port: int, **settings: str) -> subprocess.Popen[str]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def image_command(project: Path, port: int) -> list[str]:
+    """The Docker image's CMD, as `python -m` runs it, listening on `port` of the loopback."""
+    dockerfile = (project / "Dockerfile").read_text()
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
+    assert cmd
+    command: list[str] = json.loads(cmd[1])
+    assert command[0] == "uvicorn"
+    for option, value in (("--host", "127.0.0.1"), ("--port", str(port))):
+        command[command.index(option) + 1] = value
+    return [sys.executable, "-m", *command]
 
 
 def oracle_at(port: int) -> dict[str, str]:
@@ -213,3 +228,45 @@ def test_web_concurrency_runs_that_many_worker_processes(rendered: Callable[[str
         assert_problem(answer, 503)
     assert output.count("Application startup complete") == 2, output
     assert "Traceback" not in output
+
+
+def send_an_endless_head(port: int) -> tuple[bytes, int]:
+    """Header lines of 16 KB, one after the other, until the server answers: the answer,
+    and how many bytes had been sent by then."""
+    line = b"X-Filler: " + b"a" * 16_000 + b"\r\n"
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /health/live HTTP/1.1\r\nHost: test\r\n")
+        while sent < 50_000_000:
+            sock.sendall(line)
+            sent += len(line)
+            if select.select([sock], [], [], 0.01)[0]:
+                return sock.recv(65_536), sent
+    return b"", sent
+
+
+def test_the_image_bounds_a_request_head_and_serves_one_within_the_bound(
+    rendered: Callable[[str], Path],
+) -> None:
+    """httptools would buffer headers however long they grow: 200 MB sent, 200 MB held."""
+    project, port = rendered("defaults"), free_port()
+    process = subprocess.Popen(
+        image_command(project, port),
+        cwd=project,
+        env=environment(PYTHONPATH="src", **oracle_at(free_port())),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = wait_until_live(process, port)
+    try:
+        within = httpx.get(f"{url}/health/live", headers={"X-Filler": "a" * 40_000})
+        answer, sent = send_an_endless_head(port)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert within.status_code == 200
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), output
+    assert b"content-type: application/problem+json" in answer
+    assert sent < 1_000_000  # 64 KiB, and what was on its way
+    assert "A request's head exceeded 65536 bytes: answered 431" in output
