@@ -269,4 +269,4 @@ def test_the_image_bounds_a_request_head_and_serves_one_within_the_bound(
     assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"), output
     assert b"content-type: application/problem+json" in answer
     assert sent < 1_000_000  # 64 KiB, and what was on its way
-    assert "A request's head exceeded 65536 bytes: answered 431" in output
+    assert "The request line and headers exceed 65536 bytes: answered 431" in output

@@ -1,42 +1,64 @@
-"""uvicorn's httptools protocol, with a bound on the size of a request's line and headers.
+"""uvicorn's httptools protocol, with a bound on a request's line and headers: their size,
+and the time they take to arrive.
 
-httptools buffers a request's line and headers however long they grow: a client that
-sends header bytes without end holds that much of the server's memory (200 MB sent, 200
-MB held), and a few such clients end the process. uvicorn's other parser, h11, bounds
-them, but costs about a third more CPU a request. This protocol counts what arrives while
-a request's head is incomplete and, past MAX_HEAD_BYTES, answers 431 and closes the
-connection. Bodies are bounded by body_limit.py.
+httptools buffers a request's head however long it grows: a client sending header bytes
+without end holds that much of the server's memory (200 MB sent, 200 MB held), and a few
+such clients end the process. And uvicorn waits for a head however long it takes: a
+client that connects and sends nothing, or a head a byte at a time, holds its connection
+for good, so a few thousand of them exhaust the server's connections. uvicorn's other
+parser, h11, bounds the size only, and costs about a third more CPU a request.
 
-The Docker image and scripts/serve run uvicorn with it, as
-`--http <package>.request_head:HeadLimitedProtocol`.
+This protocol counts what arrives while a request's head is incomplete: past
+MAX_HEAD_BYTES it answers 431, and a head not complete HEAD_TIMEOUT seconds after the
+connection opened or the head began answers 408; either way the connection then closes.
+Bodies are bounded by body_limit.py. The Docker image and scripts/serve run uvicorn with
+it, as `--http <package>.request_head:HeadLimitedProtocol`.
 """
 
+import asyncio
 import json
 import logging
+from http import HTTPStatus
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # nginx takes 32 KiB of request headers by default, Node.js 16 KiB.
 MAX_HEAD_BYTES = 65_536
-STATUS = b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-PROBLEM = json.dumps(
-    {
-        "type": "about:blank",
-        "title": "Request Header Fields Too Large",
-        "status": 431,
-        "detail": f"The request line and headers exceed {MAX_HEAD_BYTES} bytes",
-    }
-).encode()
+# nginx gives a client 60 s to send its headers, Apache 20 s at first.
+HEAD_TIMEOUT = 20.0
 
 logger = logging.getLogger(__name__)
 
 
+def refusal(status: HTTPStatus, detail: str, headers: list[tuple[bytes, bytes]]) -> bytes:
+    """A whole HTTP/1.1 response, problem JSON, for a request the app never sees."""
+    body = json.dumps(
+        {"type": "about:blank", "title": status.phrase, "status": status.value, "detail": detail}
+    ).encode()
+    head = [f"HTTP/1.1 {status.value} {status.phrase}".encode()]
+    head += [name + b": " + value for name, value in headers]
+    head += [b"content-type: application/problem+json", b"content-length: %d" % len(body)]
+    head += [b"connection: close"]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
 class HeadLimitedProtocol(HttpToolsProtocol):
+    # Seconds a head may take, counted from the connection or from the head's first bytes.
+    head_timeout = HEAD_TIMEOUT
     # Bytes received of the request head being read; None once it is complete.
     head_bytes: int | None = None
     # Heads begun on this connection: a chunk in which one begins may end another request,
     # so it is not counted (at most one chunk, 256 KiB, more is held than the limit).
     heads_begun = 0
+    head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.stop_head_timer()
+        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -45,24 +67,36 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.head_bytes = None
+        self.stop_head_timer()
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:
         begun = self.heads_begun
         super().data_received(data)
-        if self.head_bytes is None or self.heads_begun != begun:
+        if self.head_bytes is None or self.transport.is_closing():
             return
-        self.head_bytes += len(data)
-        if self.head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
-            logger.warning("A request's head exceeded %d bytes: answered 431", MAX_HEAD_BYTES)
-            self.head_bytes = None
-            defaults = self.server_state.default_headers  # date, server
-            headers = b"".join(name + b": " + value + b"\r\n" for name, value in defaults)
-            self.transport.write(
-                STATUS
-                + headers
-                + b"content-type: application/problem+json\r\n"
-                + b"content-length: %d\r\nconnection: close\r\n\r\n" % len(PROBLEM)
-                + PROBLEM
-            )
-            self.transport.close()
+        if self.head_timer is None:  # a head that takes more than this chunk
+            self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
+        if self.heads_begun == begun:  # every byte of the chunk was this head's
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD_BYTES:
+                detail = f"The request line and headers exceed {MAX_HEAD_BYTES} bytes"
+                self.refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, detail)
+
+    def head_timed_out(self) -> None:
+        self.head_timer = None
+        if not self.transport.is_closing():
+            detail = f"The request line and headers took more than {self.head_timeout:g} s"
+            self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
+
+    def refuse(self, status: HTTPStatus, detail: str) -> None:
+        logger.warning("%s: answered %d", detail, status)
+        self.head_bytes = None
+        self.stop_head_timer()
+        self.transport.write(refusal(status, detail, self.server_state.default_headers))
+        self.transport.close()
+
+    def stop_head_timer(self) -> None:
+        if self.head_timer is not None:
+            self.head_timer.cancel()
+            self.head_timer = None
