@@ -32,7 +32,7 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from scenarios import CONNECTIONS, PATH  # noqa: E402
-from server import MODES, Server, render  # noqa: E402
+from server import HTTP_PROTOCOL, MODES, Server, render  # noqa: E402
 
 RATE = 200  # samples a second
 # Areas, by a sample's leaf frame (function and file), the first that matches; a leaf in
@@ -154,7 +154,9 @@ def serve(port: int, output: str) -> None:
     import uvicorn
     from service import app  # imported before profiling starts: imports are not requests
 
-    config = uvicorn.Config(app, port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, port=port, log_level="warning", access_log=False, http=HTTP_PROTOCOL
+    )
     # uvicorn raises the signal it stopped on again once it has; handled, so stats get written.
     signal.signal(signal.SIGTERM, lambda *_: None)
     profiler = cProfile.Profile()

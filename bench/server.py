@@ -24,6 +24,8 @@ MODES = ("asyncio", "threadpool")
 CONCURRENCY = 20
 QUEUE = 20
 TICK = os.sysconf("SC_CLK_TCK")
+# The image's HTTP protocol: httptools, with request heads bounded (request_head.py).
+HTTP_PROTOCOL = "book_service.request_head:HeadLimitedProtocol"
 
 
 def render(destination: Path, mode: str) -> Path:
@@ -110,7 +112,7 @@ class Server:
             argv = command(self.port)
         else:
             argv = [sys.executable, "-m", "uvicorn", "service:app", "--port", str(self.port)]
-            argv += ["--no-access-log", "--log-level", "warning"]
+            argv += ["--no-access-log", "--log-level", "warning", "--http", HTTP_PROTOCOL]
             if workers > 1:
                 argv += ["--workers", str(workers)]
         env = environment(project, latency_ms, metrics)
