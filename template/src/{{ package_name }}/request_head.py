@@ -79,15 +79,29 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
         if self.heads_begun == begun:  # every byte of the chunk was this head's
             self.head_bytes += len(data)
-            if self.head_bytes > MAX_HEAD_BYTES:
-                detail = f"The request line and headers exceed {MAX_HEAD_BYTES} bytes"
-                self.refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, detail)
+        if self.head_bytes <= MAX_HEAD_BYTES:
+            return
+        if self.answering():
+            # A pipelined head: uvicorn reads again once the answer before it is out.
+            self.flow.pause_reading()
+            return
+        detail = f"The request line and headers exceed {MAX_HEAD_BYTES} bytes"
+        self.refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, detail)
 
     def head_timed_out(self) -> None:
         self.head_timer = None
-        if not self.transport.is_closing():
-            detail = f"The request line and headers took more than {self.head_timeout:g} s"
-            self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
+        if self.transport.is_closing():
+            return
+        if self.answering():  # a pipelined head: its time starts again
+            self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
+            return
+        detail = f"The request line and headers took more than {self.head_timeout:g} s"
+        self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
+
+    def answering(self) -> bool:
+        """Whether the answer to an earlier request on the connection is still under way:
+        a refusal written now would come before it."""
+        return self.cycle is not None and not self.cycle.response_complete
 
     def refuse(self, status: HTTPStatus, detail: str) -> None:
         logger.warning("%s: answered %d", detail, status)
