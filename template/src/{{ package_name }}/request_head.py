@@ -11,6 +11,7 @@ parser, h11, bounds the size only, and costs about a third more CPU a request.
 This protocol counts what arrives while a request's head is incomplete: past
 MAX_HEAD_BYTES it answers 431, and a head not complete HEAD_TIMEOUT seconds after the
 connection opened or the head began answers 408; either way the connection then closes.
+A connection that sends nothing in that time is closed without an answer.
 Bodies are bounded by body_limit.py. The Docker image and scripts/serve run uvicorn with
 it, as `--http <package>.request_head:HeadLimitedProtocol`.
 """
@@ -94,6 +95,12 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             return
         if self.answering():  # a pipelined head: its time starts again
             self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
+            return
+        if self.head_bytes is None:
+            # Nothing sent at all: closed without an answer, as uvicorn closes an idle
+            # kept-alive connection. A proxy that opened it ahead of a request could take
+            # an answer for that request's.
+            self.transport.close()
             return
         detail = f"The request line and headers took more than {self.head_timeout:g} s"
         self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
