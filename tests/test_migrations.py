@@ -22,11 +22,11 @@ from tests.variants import VARIANTS
 PASSWORD = "migrations-never-print-it"
 ORACLE_MAX_IDENTIFIER = 30  # bytes, Oracle 12.1
 VERSION_WRITE = re.compile(r"(INSERT INTO|UPDATE|DELETE FROM) alembic_version\b")
-# Blocks that end in `;` before their `/`, as PL/SQL must; plain SQL must not.
 # Lines SQL*Plus reads on their own: a comment, or one of its commands.
 SQLPLUS_COMMAND = re.compile(r"WHENEVER SQLERROR ")
 SQLPLUS_LINE = re.compile(rf"--|{SQLPLUS_COMMAND.pattern}")
 STOP_AT_FIRST_ERROR = "WHENEVER SQLERROR EXIT FAILURE ROLLBACK"
+# Blocks that end in `;` before their `/`, as PL/SQL must; plain SQL must not.
 PLSQL = re.compile(r"(DECLARE|BEGIN|CREATE (OR REPLACE )?(PROCEDURE|FUNCTION|PACKAGE|TRIGGER))\b")
 
 

@@ -2,7 +2,6 @@
 answers 503 problem JSON wherever Oracle is needed, never a traceback or the password."""
 
 import json
-import re
 import select
 import socket
 import subprocess
@@ -13,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from pathlib import Path
 
+import dockerfile
 import httpx
 import pytest
 
@@ -23,8 +23,14 @@ PASSWORD = "s3cret-never-shown"
 
 
 def start(project: Path, port: int, **settings: str) -> subprocess.Popen[str]:
+    command = [sys.executable, "-m", "uvicorn", "book_service.main:app", "--port", str(port)]
+    return launch(project, command, **settings)
+
+
+def launch(project: Path, command: list[str], **settings: str) -> subprocess.Popen[str]:
+    """`command` in the project, with the service's settings; its output, one stream."""
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "book_service.main:app", "--port", str(port)],
+        command,
         cwd=project,
         env=environment(PYTHONPATH="src", **settings),
         stdout=subprocess.PIPE,
@@ -35,10 +41,8 @@ def start(project: Path, port: int, **settings: str) -> subprocess.Popen[str]:
 
 def image_command(project: Path, port: int) -> list[str]:
     """The Docker image's CMD, as `python -m` runs it, listening on `port` of the loopback."""
-    dockerfile = (project / "Dockerfile").read_text()
-    cmd = re.search(r"^CMD (\[.*\])$", dockerfile, re.MULTILINE)
-    assert cmd
-    command: list[str] = json.loads(cmd[1])
+    instructions = dockerfile.parse_file(str(project / "Dockerfile"))
+    command = list(next(i.value for i in reversed(instructions) if i.cmd == "CMD"))
     assert command[0] == "uvicorn"
     for option, value in (("--host", "127.0.0.1"), ("--port", str(port))):
         command[command.index(option) + 1] = value
@@ -250,14 +254,7 @@ def test_the_image_bounds_a_request_head_and_serves_one_within_the_bound(
 ) -> None:
     """httptools would buffer headers however long they grow: 200 MB sent, 200 MB held."""
     project, port = rendered("defaults"), free_port()
-    process = subprocess.Popen(
-        image_command(project, port),
-        cwd=project,
-        env=environment(PYTHONPATH="src", **oracle_at(free_port())),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = launch(project, image_command(project, port), **oracle_at(free_port()))
     url = wait_until_live(process, port)
     try:
         within = httpx.get(f"{url}/health/live", headers={"X-Filler": "a" * 40_000})
