@@ -19,7 +19,7 @@ SERIES = {  # variant: colour, label
 }
 PANELS = [
     ("rps", "requests/s", "throughput"),
-    ("lag_p99_ms", "ms", "event-loop lag p99 (/health/live probe)"),
+    ("lag_p99_ms", "ms", "event-loop lag p99 (in the server)"),
     ("cpu_us_per_request", "µs", "server CPU per request"),
 ]
 

@@ -1,6 +1,6 @@
-"""Measuring one cell on a running server: wrk on the cell's path, the event-loop lag probe
-(bench/probe.py) beside it, and the CPU time of the server, wrk, the probe and the whole
-machine over the same interval."""
+"""Measuring one cell on a running server: wrk on the cell's path, the health probe
+(bench/probe.py) beside it, the event loop's own lag (bench/service.py), and the CPU time
+of the server, wrk, the probe and the whole machine over the same interval."""
 
 import json
 import os
@@ -43,6 +43,16 @@ def wait_quiet(limit: float, busy: float = QUIET) -> float:
             return waited
 
 
+def summary(name: str, times: list[float]) -> dict[str, float]:
+    """The median, 99th percentile and maximum of `times` (ms)."""
+    nan = float("nan")
+    return {
+        f"{name}_p50_ms": statistics.median(times) if times else nan,
+        f"{name}_p99_ms": statistics.quantiles(times, n=100)[98] if len(times) > 1 else nan,
+        f"{name}_max_ms": max(times, default=nan),
+    }
+
+
 def measure(server: Server, cell: Cell, plan: Plan, quiet_wait: float) -> dict[str, Any]:
     """Throughput, latency, lag and CPU of one cell; the warm-up is not counted. First
     waits up to `quiet_wait` seconds for the machine to be quiet."""
@@ -56,14 +66,17 @@ def measure(server: Server, cell: Cell, plan: Plan, quiet_wait: float) -> dict[s
     probe = subprocess.Popen([*command, str(PROBE_RATE)], stdout=subprocess.PIPE, text=True)
     busy_before, all_before = machine_busy()
     cpu_before, started = server.cpu_seconds(), time.perf_counter()
+    since = time.monotonic()
     result = wrk.run(url, cell.connections, plan.seconds)
+    until = time.monotonic()
     cpu_after, wall = server.cpu_seconds(), time.perf_counter() - started
     busy_after, all_after = machine_busy()
+    lags = server.loop_lags(since, until)
     assert probe.stdout is not None
     probed = json.loads(probe.stdout.read())
     _, _, usage = os.wait4(probe.pid, 0)
     probe.returncode = 0
-    lags = probed["times"]
+    answers = probed["times"]
     server_cpu = cpu_after - cpu_before
     probe_cpu = usage.ru_utime + usage.ru_stime
     cores = (all_after - all_before) / wall
@@ -83,10 +96,12 @@ def measure(server: Server, cell: Cell, plan: Plan, quiet_wait: float) -> dict[s
         "probe_cpu": probe_cpu / wall,
         "machine_cpu": (busy_after - busy_before) / wall,
         "machine_cores": round(cores, 2),
-        "lag_p50_ms": statistics.median(lags) if lags else float("nan"),
-        "lag_p99_ms": statistics.quantiles(lags, n=100)[98] if len(lags) > 1 else float("nan"),
-        "lag_max_ms": max(lags, default=float("nan")),
-        "probes": len(lags),
+        # The event loop's lag, in the server (bench/service.py).
+        **summary("lag", lags),
+        "lag_samples": len(lags),
+        # A health check's answer on a new connection, from the probe's process.
+        **summary("probe", answers),
+        "probes": len(answers),
         "probes_failed": probed["failed"],
         "waited_for_quiet_s": round(waited, 2),
     }

@@ -1,5 +1,8 @@
-"""Event-loop lag probe: GET /health/live at a steady rate, each on a connection of its own,
-never waiting for the previous one, so a blocked loop shows as long answers.
+"""Health probe: GET /health/live at a steady rate, each on a connection of its own, never
+waiting for the previous one, as a load balancer's check would; a blocked loop shows as
+long answers. Each answer also takes a new connection's work on both ends and this
+process's share of the cores, so it is no measure of the loop's lag alone, which the
+server reports itself (bench/service.py).
 
 Usage: python probe.py PORT SECONDS RATE
   -> prints {"times": answer times in ms, "failed": probes with no answer} as JSON.

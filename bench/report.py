@@ -61,8 +61,8 @@ def ordered(cells: Cells) -> list[Key]:
 def results_table(cells: Cells) -> list[str]:
     lines = [
         "| variant | L (ms) | processes | req/s | CPU µs/req | loop lag p99 (ms) "
-        "| request p99 (ms) | server CPU | wrk CPU | others' CPU | non-2xx |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| probe p99 (ms) | request p99 (ms) | server CPU | wrk CPU | others' CPU | non-2xx |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for key in ordered(cells):
         variant, latency, workers = key
@@ -71,6 +71,7 @@ def results_table(cells: Cells) -> list[str]:
             f"| {variant} | {latency} | {workers} | {spread(metric(cells, key, 'rps'))} "
             f"| {spread(metric(cells, key, 'cpu_us_per_request'))} "
             f"| {spread(metric(cells, key, 'lag_p99_ms'), 1)} "
+            f"| {spread(metric(cells, key, 'probe_p99_ms'), 1)} "
             f"| {statistics.median(metric(cells, key, 'p99_ms')):.1f} "
             f"| {median(cells, key, 'server_cpu'):.0%} | {median(cells, key, 'wrk_cpu'):.0%} "
             f"| {statistics.median(rest):.0%} | {sum(metric(cells, key, 'non_2xx')):.0f} |"
@@ -189,12 +190,14 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
                 continue
             share = median(cells, key, "server_cpu")
             lags = per_repeat(cells, key, None, lambda c: float(c["lag_p99_ms"]))
+            probes = per_repeat(cells, key, None, lambda c: float(c["probe_p99_ms"]))
             if share < BUSY:
                 add(
                     f"loop lag p99 (ms), {mode}, L = {latency} ms (server {share:.0%})",
                     lags,
                     LAG_LIMIT_MS,
                     at_most=True,
+                    note=f"health probe's answer p99: {spread(probes, 1)} ms",
                 )
             else:
                 busy.append(f"{mode} L={latency} ({share:.0%}: {statistics.median(lags):.0f} ms)")

@@ -9,14 +9,15 @@
 Renders the template's HEAD in each mode of `oracle_api` (asyncio, threadpool), runs each
 under uvicorn with only the oracledb pool replaced by the project's own stand-in
 (tests/standins.py, which binds and stores as the driver and Oracle do; each round trip
-takes L), drives GET /books?limit=20 with wrk, and probes event-loop lag on the side.
+takes L), drives GET /books?limit=20 with wrk, with a health probe on the side, and reads the
+event loop's own lag from the server.
 The controls (a `def` route, the naive blocking call, a constant) run in the same app.
 Every cell is measured in every repeat, interleaved with its controls, and each target is
 a ratio to a control of the same repeat (bench/report.py). Writes bench/results/ and the
 chart docs/assets/benchmark.png.
 
 The parts, beside this file: scenarios.py (what is measured), server.py (the services
-under test, started and stopped), wrk.py (wrk run and read), probe.py (the lag probe),
+under test, started and stopped), wrk.py (wrk run and read), probe.py (the health probe),
 measure.py (one cell), report.py (the tables and targets), chart.py (the chart);
 profiling.py profiles a mode under load.
 """
@@ -188,7 +189,8 @@ def main() -> None:
                     f"[{number}/{len(schedule)}] repeat {repeat + 1}, L={cell.latency_ms} ms, "
                     f"{cell.variant}, {cell.workers} process(es): {result['rps']:.0f} req/s, "
                     f"{result['cpu_us_per_request']:.0f} µs CPU/req, "
-                    f"lag p99 {result['lag_p99_ms']:.1f} ms",
+                    f"loop lag p99 {result['lag_p99_ms']:.1f} ms, "
+                    f"probe p99 {result['probe_p99_ms']:.1f} ms",
                     flush=True,
                 )
             # What the metrics show under this load: the asyncio mode at the longest L, where

@@ -160,6 +160,15 @@ class Server:
             frontier = children
         return tree
 
+    def loop_lags(self, since: float, until: float) -> list[float]:
+        """The event loop's lag (ms) between two times of time.monotonic()
+        (bench/service.py); of one worker, with several."""
+        params = {"since": since, "until": until}
+        answer = httpx.get(f"{self.url}/control/lag", params=params, timeout=30)
+        answer.raise_for_status()
+        lags: list[float] = answer.json()
+        return lags
+
     def cpu_seconds(self) -> float:
         """User and system CPU of the server's processes (every thread of each), so far."""
         total = 0

@@ -20,10 +20,17 @@ does, for bench/instructions.py to count: `/control/params` (its two query param
 `/control/dependency` (and the repository dependency), `/control/bridge` (and one call
 through the bridge that does nothing), `/control/fetch` (the list's own call instead,
 its page left unserialized).
+
+And the event loop's own lag, which the harness reads for each cell: `/control/lag`.
 """
 
+import asyncio
 import inspect
 import os
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +90,38 @@ def stand_in_pool(settings: Any) -> Any:
 
 book_service.db.create_pool = stand_in_pool
 app = create_app()
+
+# The event loop's lag: a timer due every LAG_PERIOD seconds, and how late it runs. While
+# the loop runs one request's code, nothing else on it runs, this timer included, so a
+# loop held for 30 ms runs it up to 30 ms late. Kept with the time of each, the last
+# minute's worth, for the harness to take the samples of its measured interval.
+LAG_PERIOD = 0.005
+lags: deque[tuple[float, float]] = deque(maxlen=int(60 / LAG_PERIOD))
+
+
+async def watch_the_loop() -> None:
+    while True:
+        due = time.monotonic() + LAG_PERIOD
+        await asyncio.sleep(LAG_PERIOD)
+        now = time.monotonic()
+        lags.append((now, (now - due) * 1000))
+
+
+serve = app.router.lifespan_context
+
+
+@asynccontextmanager
+async def serve_and_watch(app: Any) -> AsyncIterator[Any]:
+    """The service's own lifespan, with the loop watched while it serves."""
+    async with serve(app) as state:
+        watcher = asyncio.ensure_future(watch_the_loop())
+        try:
+            yield state
+        finally:
+            watcher.cancel()
+
+
+app.router.lifespan_context = serve_and_watch
 
 # The controls' pool: blocking, as large as the service's.
 control_pool = StandInPool(
@@ -153,6 +192,14 @@ async def fetch(
 ) -> dict[str, str]:
     await repository.list(limit=limit, offset=offset)
     return {"status": "ok"}
+
+
+@app.get("/control/lag")
+async def lag(since: float, until: float) -> list[float]:
+    """How late, in ms, the loop ran each timer due between two times of time.monotonic(),
+    which every process on the machine shares: with several worker processes, those of
+    the one that answers."""
+    return [late for at, late in lags if since <= at <= until]
 
 
 @app.get("/control/mode")
