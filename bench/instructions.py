@@ -45,7 +45,7 @@ VARIANTS: dict[str, tuple[str, str, bool]] = {
 STEPS = {
     "constant": "the bare route, through the whole middleware stack",
     "params": "+ `limit` and `offset`, two validated query parameters",
-    "dependency": "+ the repository dependency (repository, database, request)",
+    "dependency": "+ the repository dependency (the repository, on the request's database)",
     "bridge": "+ one call through the bridge that does nothing",
     "fetch": "+ the list's own call instead: SELECT, 21 rows, one page validation",
     "asyncio": "+ the page serialized: GET /books?limit=20 itself",

@@ -39,9 +39,10 @@ from book_service import statements, tables
 from book_service.books import sql
 from book_service.books.dependencies import BookRepositoryDep
 from book_service.books.schemas import BookCreate, BookPage
-from book_service.db import DatabaseDep
+from book_service.db import Database
 from book_service.main import create_app
 from book_service.paging import Limit, Offset
+from fastapi import Request
 from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool
 
 # The stand-in reads its tables from the migrations with alembic (so SQLAlchemy too), which
@@ -185,15 +186,17 @@ def nothing(connection: Any) -> None:
 
 @app.get("/control/bridge")
 async def bridge(
-    database: DatabaseDep, repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
+    request: Request, repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
 ) -> dict[str, str]:
+    # The database as the repository dependency reads it: from the lifespan's state.
+    database: Database = request.state.database
     await database.run_as("book list", nothing_async if ASYNCIO else nothing)
     return {"status": "ok"}
 
 
 @app.get("/control/fetch")
 async def fetch(
-    database: DatabaseDep, repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
+    repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
 ) -> dict[str, str]:
     await repository.list(limit=limit, offset=offset)
     return {"status": "ok"}
