@@ -1,5 +1,7 @@
 """The benchmark's chart: GET /books?limit=20 by L in both modes beside the controls:
-throughput, event-loop lag p99 and server CPU per request; medians, bars min to max."""
+throughput, event-loop lag p99 and server CPU per request; medians, bars min to max. The
+two-process cells are hollow diamonds, the light-load cells (5 connections) hollow
+squares."""
 
 import statistics
 from pathlib import Path
@@ -9,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # after matplotlib.use(): the backend is chosen first
+from scenarios import LIGHT, LIGHT_CONNECTIONS
 
 SERIES = {  # variant: colour, label
     "asyncio": ("tab:blue", "asyncio mode"),
@@ -38,6 +41,20 @@ def points(
     }
 
 
+def plot(
+    axis: Any,
+    found: dict[int, tuple[float, float, float]],
+    position: dict[int, int],
+    offset: float,
+    style: dict[str, Any],
+) -> None:
+    """One series: medians at each L (shifted by `offset`), bars from min to max."""
+    xs = [position[latency] + offset for latency in found]
+    middle = [v[0] for v in found.values()]
+    errors = [[v[0] - v[1] for v in found.values()], [v[2] - v[0] for v in found.values()]]
+    axis.errorbar(xs, middle, yerr=errors, capsize=3, **style)
+
+
 def draw(results: dict[str, Any], path: Path) -> None:
     cells = results["cells"]
     latencies = sorted({c["latency_ms"] for c in cells})
@@ -50,23 +67,19 @@ def draw(results: dict[str, Any], path: Path) -> None:
                 found = points(cells, variant, workers, name)
                 if not found:
                     continue
-                xs = [position[latency] + (0.08 if workers > 1 else 0) for latency in found]
-                middle = [v[0] for v in found.values()]
-                errors = [
-                    [v[0] - v[1] for v in found.values()],
-                    [v[2] - v[0] for v in found.values()],
-                ]
-                axis.errorbar(
-                    xs,
-                    middle,
-                    yerr=errors,
-                    color=colour,
-                    marker="o" if workers == 1 else "D",
-                    linestyle="-" if workers == 1 else "none",
-                    markerfacecolor=colour if workers == 1 else "white",
-                    capsize=3,
-                    label=label if workers == 1 else f"{label}, {workers} processes",
-                )
+                several = {"marker": "D", "linestyle": "none", "markerfacecolor": "white"}
+                style = {"marker": "o", "linestyle": "-"} if workers == 1 else several
+                named = label if workers == 1 else f"{label}, {workers} processes"
+                offset = 0.08 if workers > 1 else 0
+                plot(axis, found, position, offset, {"color": colour, "label": named, **style})
+        # The light-load cells, where the lag target applies: hollow squares.
+        for variant, mode in LIGHT.items():
+            found = points(cells, variant, 1, name)
+            colour, label = SERIES[mode]
+            style = {"marker": "s", "linestyle": "none", "markerfacecolor": "white"}
+            named = f"{label}, {LIGHT_CONNECTIONS} connections"
+            if found:
+                plot(axis, found, position, -0.08, {"color": colour, "label": named, **style})
         if name == "rps":
             limits = [(position[x], 20 / (x / 1000)) for x in latencies if x]
             axis.plot(
