@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+# The modes, the light-load cells (each mode's list with 5 connections), wrk's connections.
+from scenarios import CONNECTIONS, LIGHT, MODES
+
 RESULTS = Path(__file__).resolve().parent / "results" / "results.json"
-MODES = ("asyncio", "threadpool")
-# The light-load cells (bench/scenarios.py): each mode's list with 5 connections.
-LIGHT = ("asyncio, 5 connections", "threadpool, 5 connections")
 VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant", "no-metrics", *LIGHT)
 # The most the Prometheus metrics may add to the CPU a request costs (asyncio, L = 0).
 METRICS_COST = 0.05
-CONNECTIONS = 20
 LAG_LIMIT_MS = 5.0
 BUSY = 0.8  # the lag target holds where the server is below this share of a core
 Key = tuple[str, int, int]  # variant, L, processes
