@@ -1,7 +1,9 @@
 """How values are held in Oracle columns, and back: one converter for each direction.
 
-Booleans live in NUMBER(1) as 0 or 1 (SQL BOOLEAN needs Oracle 23ai), and come back as
-the Decimal a NUMBER is read as. Timestamps live in
+Every NUMBER is read as a Decimal (`fetch_decimals`). Integers live in NUMBER(19), which
+holds no fraction, and come back as int: int() costs less than pydantic's own making of an
+int from a Decimal, which checks it for a fraction first.
+Booleans live in NUMBER(1) as 0 or 1 (SQL BOOLEAN needs Oracle 23ai). Timestamps live in
 TIMESTAMP as naive UTC; the API only takes and gives timezone-aware ones. DATE comes back
 as a datetime at midnight. Each converter passes None through, for optional fields.
 """
@@ -89,6 +91,14 @@ Timestamp = Annotated[
         "the UTC value falls within the years 1 to 9999"
     ),
 ]
+
+
+@overload
+def int_from_db(value: Decimal) -> int: ...
+@overload
+def int_from_db(value: None) -> None: ...
+def int_from_db(value: Decimal | None) -> int | None:
+    return None if value is None else int(value)
 
 
 @overload
