@@ -41,11 +41,12 @@ def number(precision: int, scale: int) -> Any:
     """
     bound = 10 ** (precision - scale)
     return Field(
-        decimal_places=scale,
-        gt=-bound,
-        lt=bound,
-        description=f"At most {precision} digits, {scale} of them after the decimal point",
+        decimal_places=scale, gt=-bound, lt=bound, description=number_rules(precision, scale)
     )
+
+
+def number_rules(precision: int, scale: int) -> str:
+    return f"At most {precision} digits, {scale} of them after the decimal point"
 
 
 def in_utc_range(value: datetime) -> datetime:
@@ -81,16 +82,31 @@ def to_the_microsecond(value: object) -> object:
     return value
 
 
+TIMESTAMP_RULES = (
+    "With its UTC offset, to the microsecond at most; the UTC value falls within the years "
+    "1 to 9999"
+)
 Timestamp = Annotated[
     AwareDatetime,
     BeforeValidator(written_as_text),
     BeforeValidator(to_the_microsecond),
     AfterValidator(in_utc_range),
-    Field(
-        description="With its UTC offset, to the microsecond at most; "
-        "the UTC value falls within the years 1 to 9999"
-    ),
+    Field(description=TIMESTAMP_RULES),
 ]
+
+
+# A stored item's fields, as from_row reads them back. A column took each value only
+# within the rules above, so those that cost most to check are not checked again: a
+# decimal's places and bounds, how a date or a timestamp was written, and its range. Each
+# is described as before, so the OpenAPI schema is the same. For a page of 20 items, each
+# such field checked again would add 3 to 7% to the request's instructions (bench/).
+StoredDate = date
+StoredTimestamp = Annotated[AwareDatetime, Field(description=TIMESTAMP_RULES)]
+
+
+def stored_number(precision: int, scale: int) -> Any:
+    """A NUMBER(precision, scale) column's value, described as `number` describes it."""
+    return Field(description=number_rules(precision, scale))
 
 
 @overload
