@@ -123,6 +123,8 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"big_int": ["title str"]}], 'would make the class "BigInt", which replaces a name its'),
     ([{"book": ["str str(10)"]}], "would hide the Python type str"),
     ([{"book": ["int int"]}], "would hide the Python type int"),
+    ([{"book": ["stored_number decimal(5,2)"]}], "would hide the function stored_number"),
+    ([{"book": ["int_from_db int"]}], "would hide the function int_from_db of columns.py"),
     ([{"book": ["a int"]}, {"book": ["b int"]}], 'resource "book" is listed twice'),
     ([{"bus": ["a int"]}, {"buse": ["a int"]}], 'makes the table "buses", which another'),
     (
@@ -284,6 +286,45 @@ def test_no_resource_makes_a_class_that_replaces_a_name_its_modules_use(
     listed = names.split("TAKEN_CLASS_NAMES = [", 1)[1].split("]", 1)[0]
     missing = taken - set(re.findall(r'"([A-Za-z]+)"', listed))
     assert not missing, f"add them to TAKEN_CLASS_NAMES in includes/names.jinja: {missing}"
+
+
+def functions_called_among_fields(project: Path) -> set[str]:
+    """The functions each schema's class body and each `from_row` call, by name."""
+    called = set()
+    for package in project.glob("src/*/*/"):
+        schemas, sql = package / "schemas.py", package / "sql.py"
+        if not schemas.exists():
+            continue
+        bodies: list[ast.AST] = [
+            n for n in ast.parse(schemas.read_text()).body if isinstance(n, ast.ClassDef)
+        ]
+        bodies += [
+            node
+            for node in ast.parse(sql.read_text()).body
+            if isinstance(node, ast.FunctionDef) and node.name == "from_row"
+        ]
+        for body in bodies:
+            for node in ast.walk(body):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                    called.add(node.func.id)
+    return called
+
+
+def test_no_field_hides_a_function_its_schemas_or_from_row_call(
+    rendered: Callable[[str], Path],
+) -> None:
+    called = set().union(*(functions_called_among_fields(rendered(v)) for v in VARIANTS))
+    assert {"stored_number", "int_from_db", "varchar2"} <= called
+    names = (ROOT / "includes" / "names.jinja").read_text()
+    listed = set(
+        re.findall(r'"([a-z0-9_]+)"', names.split("FUNCTION_NAMES = [", 1)[1].split("]")[0])
+    )
+    # Oracle's reserved words and Python's types are no field's names already.
+    oracle_words = set(
+        re.findall(r'"([a-z0-9_]+)"', names.split("ORACLE_RESERVED = [", 1)[1].split("]")[0])
+    )
+    missing = called - listed - oracle_words - {"bool", "int", "str"}
+    assert not missing, f"add them to FUNCTION_NAMES in includes/names.jinja: {missing}"
 
 
 def test_the_reserved_modules_hold_the_standard_library_and_every_dependency(
