@@ -1,6 +1,6 @@
 """Instructions per request, counted by callgrind: a CPU cost the host cannot move.
 
-    python bench/instructions.py     # scripts/bench --instructions; about 8 minutes
+    python bench/instructions.py     # scripts/bench --instructions; about 15 minutes
 
 On these shared machines the clock speed drifts by half within minutes, so one cell's CPU
 time per request moves by more than a small change costs (docs/performance.md). valgrind's
@@ -11,13 +11,18 @@ instructions of a run of FEW and of MANY requests; their difference over MANY - 
 request's, with startup, imports and the warm-up cancelled out. Two runs go at once, one
 per core. Besides both modes' list and the bare route, it counts the steps between them
 (bench/service.py's /control/params, dependency, bridge and fetch), which say where a list
-request's instructions go. Writes bench/results/instructions.json and .md; the target:
-the Prometheus metrics add at most 5% to a list request.
+request's instructions go. And it counts the list and the bare route once more under
+uvicorn, as the wall-clock cells serve them (its HTTP protocol, 20 keep-alive
+connections; the loop watcher left out), whose ratio is the one the L = 0 target reads.
+Writes bench/results/instructions.json and .md; the target: the Prometheus metrics add at
+most 5% to a list request.
 """
 
+import asyncio
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,25 +55,88 @@ STEPS = {
     "fetch": "+ the list's own call instead: SELECT, 21 rows, one page validation",
     "asyncio": "+ the page serialized: GET /books?limit=20 itself",
 }
+# Counted under uvicorn too: name: (mode, path).
+SERVED: dict[str, tuple[str, str]] = {
+    "asyncio, under uvicorn": ("asyncio", LIST),
+    "constant, under uvicorn": ("asyncio", "/control/constant"),
+}
+# Requests before the counted ones, to warm the server: the same in both runs.
+WARM_UP = 300
 METRICS_TARGET = 0.05
 
 
-def instructions(project: Path, path: str, metrics: bool, requests: int) -> int:
-    """Instructions callgrind counts for one run of `requests` requests to `path`."""
+def instructions(
+    project: Path, path: str, metrics: bool, requests: int, *, served: bool = False
+) -> int:
+    """Instructions callgrind counts for one run of `requests` requests to `path`: in
+    process, or `served` by uvicorn."""
     from server import environment
 
     with tempfile.TemporaryDirectory() as temporary:
         out = Path(temporary) / "callgrind.out"
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-        command += [sys.executable, str(HERE / "inprocess.py"), path, str(requests)]
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
         env = environment(project, 0, metrics)
-        ran = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        if served:
+            ran = serve_under(command, env, project, path, requests)
+        else:
+            command += [str(HERE / "inprocess.py"), path, str(requests)]
+            ran = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         if ran.returncode != 0:
             raise RuntimeError(f"{path} under callgrind failed:\n{ran.stderr[-3000:]}")
         totals = re.search(r"^(?:summary|totals): (\d+)", out.read_text(), re.M)
         if totals is None:
             raise RuntimeError(f"callgrind wrote no total for {path}")
         return int(totals.group(1))
+
+
+def serve_under(
+    command: list[str], env: dict[str, str], project: Path, path: str, requests: int
+) -> subprocess.CompletedProcess[str]:
+    """uvicorn run by `command` (callgrind's), as the wall-clock cells run it but without
+    the loop watcher, sent WARM_UP and then `requests` requests to `path`, and stopped."""
+    from server import HTTP_PROTOCOL, free_port
+
+    port = free_port()
+    command += ["-m", "uvicorn", "service:app", "--port", str(port), "--no-access-log"]
+    command += ["--log-level", "warning", "--http", HTTP_PROTOCOL]
+    env = env | {"BENCH_WATCH_THE_LOOP": "0"}
+    server = subprocess.Popen(command, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        asyncio.run(drive(port, path, WARM_UP + requests, server))
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=300)
+    return subprocess.CompletedProcess(command, server.returncode, "", stderr)
+
+
+async def drive(port: int, path: str, requests: int, server: subprocess.Popen[str]) -> None:
+    """`requests` GETs of `path` on 20 keep-alive connections, as wrk's; each must be a 200."""
+    deadline = asyncio.get_running_loop().time() + 300  # valgrind starts it slowly
+    while True:
+        try:
+            connections = [await asyncio.open_connection("127.0.0.1", port) for _ in range(20)]
+            break
+        except ConnectionRefusedError:
+            if server.poll() is not None or asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"the server for {path} did not start") from None
+            await asyncio.sleep(0.5)
+    request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
+    left = requests
+
+    async def send(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+            if not head.startswith(b"HTTP/1.1 200") or length is None:
+                raise RuntimeError(f"{path} answered {head!r}")
+            await reader.readexactly(int(length[1]))
+
+    await asyncio.gather(*(send(*connection) for connection in connections))
+    for _, writer in connections:
+        writer.close()
 
 
 def main() -> None:
@@ -80,12 +148,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         projects = {mode: render(Path(temporary) / mode, mode) for mode in MODES}
         runs = [
-            (name, count, projects[mode], path, metrics)
+            (name, count, projects[mode], path, metrics, False)
             for name, (mode, path, metrics) in VARIANTS.items()
             for count in (FEW, MANY)
         ]
+        runs += [
+            (name, count, projects[mode], path, True, True)
+            for name, (mode, path) in SERVED.items()
+            for count in (FEW, MANY)
+        ]
         with ThreadPoolExecutor(max_workers=2) as pool:
-            counted = list(pool.map(lambda run: instructions(run[2], run[3], run[4], run[1]), runs))
+            counted = list(
+                pool.map(
+                    lambda run: instructions(run[2], run[3], run[4], run[1], served=run[5]), runs
+                )
+            )
     for (name, count, *_), total in zip(runs, counted, strict=True):
         results["variants"].setdefault(name, {})[str(count)] = total
     for totals in results["variants"].values():
@@ -108,6 +185,18 @@ def markdown(results: dict[str, Any]) -> str:
         *(
             f"| {name} | {count / 1e6:.3f} M | {count / per['constant']:.2f} |"
             for name, count in per.items()
+            if name not in SERVED
+        ),
+        "",
+        "Under uvicorn, as the wall-clock cells serve them (its HTTP work included; 20 "
+        "keep-alive connections):",
+        "",
+        "| variant | instructions / request | / constant |",
+        "| --- | ---: | ---: |",
+        *(
+            f"| {name} | {per[name] / 1e6:.3f} M | "
+            f"{per[name] / per['constant, under uvicorn']:.2f} |"
+            for name in SERVED
         ),
     ]
     lines += [

@@ -127,7 +127,10 @@ async def serve_and_watch(app: Any) -> AsyncIterator[Any]:
             watcher.cancel()
 
 
-app.router.lifespan_context = serve_and_watch
+# Left out where instructions are counted under uvicorn (bench/instructions.py): its
+# wake-ups would be counted as the requests'.
+if os.environ.get("BENCH_WATCH_THE_LOOP", "1") == "1":
+    app.router.lifespan_context = serve_and_watch
 
 # The controls' pool: blocking, as large as the service's.
 control_pool = StandInPool(
