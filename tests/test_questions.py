@@ -248,6 +248,12 @@ def test_every_module_of_the_service_is_one_no_resource_may_replace() -> None:
     assert not missing, f"add them to SERVICE_MODULES in includes/names.jinja: {missing}"
 
 
+def names_listed(variable: str) -> set[str]:
+    """The names includes/names.jinja sets `variable` to."""
+    text = (ROOT / "includes" / "names.jinja").read_text()
+    return set(re.findall(r'"(\w+)"', text.split(f"{variable} = [", 1)[1].split("]", 1)[0]))
+
+
 def names_taken_in(project: Path) -> set[str]:
     """The CamelCase names each resource's modules and tests import or define, besides
     the resource's own classes."""
@@ -282,9 +288,7 @@ def test_no_resource_makes_a_class_that_replaces_a_name_its_modules_use(
 ) -> None:
     taken = set().union(*(names_taken_in(rendered(variant)) for variant in VARIANTS))
     assert {"BaseModel", "OracleRepository", "Timestamp"} <= taken
-    names = (ROOT / "includes" / "names.jinja").read_text()
-    listed = names.split("TAKEN_CLASS_NAMES = [", 1)[1].split("]", 1)[0]
-    missing = taken - set(re.findall(r'"([A-Za-z]+)"', listed))
+    missing = taken - names_listed("TAKEN_CLASS_NAMES")
     assert not missing, f"add them to TAKEN_CLASS_NAMES in includes/names.jinja: {missing}"
 
 
@@ -315,15 +319,9 @@ def test_no_field_hides_a_function_its_schemas_or_from_row_call(
 ) -> None:
     called = set().union(*(functions_called_among_fields(rendered(v)) for v in VARIANTS))
     assert {"stored_number", "int_from_db", "varchar2"} <= called
-    names = (ROOT / "includes" / "names.jinja").read_text()
-    listed = set(
-        re.findall(r'"([a-z0-9_]+)"', names.split("FUNCTION_NAMES = [", 1)[1].split("]")[0])
-    )
     # Oracle's reserved words and Python's types are no field's names already.
-    oracle_words = set(
-        re.findall(r'"([a-z0-9_]+)"', names.split("ORACLE_RESERVED = [", 1)[1].split("]")[0])
-    )
-    missing = called - listed - oracle_words - {"bool", "int", "str"}
+    refused = names_listed("ORACLE_RESERVED") | names_listed("TYPE_NAMES")
+    missing = called - names_listed("FUNCTION_NAMES") - refused
     assert not missing, f"add them to FUNCTION_NAMES in includes/names.jinja: {missing}"
 
 
