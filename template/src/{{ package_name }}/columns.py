@@ -99,7 +99,8 @@ Timestamp = Annotated[
 # within the rules above, so those that cost most to check are not checked again: a
 # decimal's places and bounds, how a date or a timestamp was written, and its range. Each
 # is described as before, so the OpenAPI schema is the same. For a page of 20 items, each
-# such field checked again would add 3 to 7% to the request's instructions (bench/).
+# such field checked again would add 3 to 7% to the request's instructions (callgrind:
+# docs/performance.md in the template's repository).
 StoredDate = date
 StoredTimestamp = Annotated[AwareDatetime, Field(description=TIMESTAMP_RULES)]
 
