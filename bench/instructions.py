@@ -94,11 +94,10 @@ def serve_under(
 ) -> subprocess.CompletedProcess[str]:
     """uvicorn run by `command` (callgrind's), as the wall-clock cells run it but without
     the loop watcher, sent WARM_UP and then `requests` requests to `path`, and stopped."""
-    from server import HTTP_PROTOCOL, free_port
+    from server import free_port, uvicorn_arguments
 
     port = free_port()
-    command += ["-m", "uvicorn", "service:app", "--port", str(port), "--no-access-log"]
-    command += ["--log-level", "warning", "--http", HTTP_PROTOCOL]
+    command += uvicorn_arguments(port)
     env = env | {"BENCH_WATCH_THE_LOOP": "0"}
     server = subprocess.Popen(command, cwd=project, env=env, stderr=subprocess.PIPE, text=True)
     try:

@@ -68,6 +68,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def uvicorn_arguments(port: int) -> list[str]:
+    """Python's arguments to serve bench/service.py on `port` as the image serves the app:
+    its HTTP protocol, no access log."""
+    return [
+        "-m",
+        "uvicorn",
+        "service:app",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--http",
+        HTTP_PROTOCOL,
+    ]
+
+
 def environment(project: Path, latency_ms: float, metrics: bool = True) -> dict[str, str]:
     """The service's settings: 20 calls at once, 20 waiting, in either mode (each mode reads
     its own names and ignores the other's); its Prometheus metrics on, or off."""
@@ -111,8 +128,7 @@ class Server:
         if command is not None:
             argv = command(self.port)
         else:
-            argv = [sys.executable, "-m", "uvicorn", "service:app", "--port", str(self.port)]
-            argv += ["--no-access-log", "--log-level", "warning", "--http", HTTP_PROTOCOL]
+            argv = [sys.executable, *uvicorn_arguments(self.port)]
             if workers > 1:
                 argv += ["--workers", str(workers)]
         env = environment(project, latency_ms, metrics)
