@@ -7,8 +7,9 @@ rendered project's: its statements are coroutines in the asyncio mode, blocking 
 in the threadpool mode. The `books` table starts with PRELOADED rows, written as the
 service's own INSERT writes them, whichever the mode.
 
-Also three controls on the same app, each fetching the same page with the same SQL and
-row mapping on a blocking stand-in pool at the same L (so on the same tables):
+Also three controls on the same app, each tried after the same routes as GET /books (they
+are mounted where its router is), the first two fetching the same page with the same SQL
+and row mapping on a blocking stand-in pool at the same L (so on the same tables):
 
 - `/control/def-route`: a plain `def` route, which FastAPI runs on its own threadpool;
 - `/control/naive`: the blocking fetch called straight from an `async def` route;
@@ -42,7 +43,10 @@ from book_service.books.schemas import BookCreate, BookPage
 from book_service.db import Database
 from book_service.main import create_app
 from book_service.paging import Limit, Offset
-from fastapi import Request
+from fastapi import APIRouter, Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Match, Mount, Route
+from starlette.types import Receive, Scope, Send
 from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool
 
 # The stand-in reads its tables from the migrations with alembic (so SQLAlchemy too), which
@@ -132,6 +136,9 @@ async def serve_and_watch(app: Any) -> AsyncIterator[Any]:
 if os.environ.get("BENCH_WATCH_THE_LOOP", "1") == "1":
     app.router.lifespan_context = serve_and_watch
 
+# The controls: routes of their own, put where the list's router is (below).
+controls = APIRouter()
+
 # The controls' pool: blocking, as large as the service's.
 control_pool = StandInPool(
     LATENCY, max=int(os.environ.get("ORACLE_POOL_MAX", "20")) + 1, database=database
@@ -152,27 +159,27 @@ def fetch_page(limit: int, offset: int) -> BookPage:
     return BookPage.of(rows, limit=limit, offset=offset)
 
 
-@app.get("/control/def-route")
+@controls.get("/def-route")
 def def_route(limit: Limit = 20, offset: Offset = 0) -> BookPage:
     return fetch_page(limit, offset)
 
 
-@app.get("/control/naive")
+@controls.get("/naive")
 async def naive(limit: Limit = 20, offset: Offset = 0) -> BookPage:
     return fetch_page(limit, offset)
 
 
-@app.get("/control/constant")
+@controls.get("/constant")
 async def constant() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/control/params")
+@controls.get("/params")
 async def params(limit: Limit = 20, offset: Offset = 0) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/control/dependency")
+@controls.get("/dependency")
 async def dependency(
     repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
 ) -> dict[str, str]:
@@ -187,7 +194,7 @@ def nothing(connection: Any) -> None:
     """A database call that does nothing: the bridge's cost on its own (threadpool mode)."""
 
 
-@app.get("/control/bridge")
+@controls.get("/bridge")
 async def bridge(
     request: Request, repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
 ) -> dict[str, str]:
@@ -197,7 +204,7 @@ async def bridge(
     return {"status": "ok"}
 
 
-@app.get("/control/fetch")
+@controls.get("/fetch")
 async def fetch(
     repository: BookRepositoryDep, limit: Limit = 20, offset: Offset = 0
 ) -> dict[str, str]:
@@ -205,7 +212,7 @@ async def fetch(
     return {"status": "ok"}
 
 
-@app.get("/control/lag")
+@controls.get("/lag")
 async def lag(since: float, until: float) -> list[float]:
     """How late, in ms, the loop ran each timer due between two times of time.monotonic(),
     which every process on the machine shares: with several worker processes, those of
@@ -213,7 +220,44 @@ async def lag(since: float, until: float) -> list[float]:
     return [late for at, late in lags if since <= at <= until]
 
 
-@app.get("/control/mode")
+@controls.get("/mode")
 async def mode() -> dict[str, Any]:
     """What this process runs, for the harness to check."""
     return {"mode": MODE, "latency_s": LATENCY, "pid": os.getpid()}
+
+
+def where_the_list_is() -> int:
+    """The place in the app's routes of the one that answers GET /books: the resources'
+    router, as the app includes it."""
+    scope = {"type": "http", "method": "GET", "path": "/books", "root_path": "", "app": app}
+    for place, route in enumerate(app.router.routes):
+        found, _ = route.matches(dict(scope))
+        if found is Match.FULL:
+            return place
+    raise RuntimeError("no route of the app answers GET /books")
+
+
+class Controls:
+    """The controls' routes, each found by its path: a router would try them in turn, and
+    a control late in its list would pay for those before it."""
+
+    def __init__(self, router: APIRouter) -> None:
+        self.routes = {route.path: route for route in router.routes if isinstance(route, Route)}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.routes.get(scope["path"].removeprefix(scope["root_path"]))
+        if route is None:
+            await PlainTextResponse("No such control", 404)(scope, receive, send)
+            return
+        _, child = route.matches(scope)
+        scope.update(child)
+        await route.handle(scope, receive, send)
+
+
+# FastAPI tries an app's routes in turn, and each one tried before a request's own costs
+# it about 10 000 instructions, an included router several times that (docs/performance.md
+# in the template's repository): a route added last would pay for every route of the
+# service. Mounted just before the list's router, each control is tried after the same
+# routes as GET /books, so the bare route is the stack's ceiling for a request there; and
+# GET /books pays for one failed match more, the mount's.
+app.router.routes.insert(where_the_list_is(), Mount("/control", app=Controls(controls)))
