@@ -130,6 +130,31 @@ def verdict(values: list[float], threshold: float, at_most: bool = False) -> str
     return "PASS" if met else "FALL SHORT"
 
 
+def throughput(connections: int, wait_s: float, cpu_s: float) -> float:
+    """Requests a second from `connections` clients that each send the next request as the
+    last is answered, when a request waits `wait_s` on Oracle (waits that overlap: one per
+    connection) and takes `cpu_s` of the server's one core (queued there when it is busy).
+    Exact mean-value analysis of that closed loop: one queue, the server's CPU, and one
+    delay, the round trip."""
+    queued = rate = 0.0
+    for clients in range(1, connections + 1):
+        residence = cpu_s * (1 + queued)
+        rate = clients / (residence + wait_s)
+        queued = rate * residence
+    return rate
+
+
+def cpu_budget(connections: int, wait_s: float, wanted: float) -> float:
+    """The most CPU a request may take, in seconds, for `throughput` to reach `wanted`."""
+    low, high = 0.0, 1 / wanted  # with the core busy all the time, 1 / cpu_s is the most
+    for _ in range(50):
+        middle = (low + high) / 2
+        low, high = (
+            (middle, high) if throughput(connections, wait_s, middle) >= wanted else (low, middle)
+        )
+    return low
+
+
 def targets(cells: Cells) -> list[dict[str, Any]]:
     """Each target: what it says, the per-repeat values, the threshold, and the verdict."""
     rows: list[dict[str, Any]] = []
@@ -241,6 +266,51 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
     return rows
 
 
+def budget_table(cells: Cells) -> list[str]:
+    """What each throughput target asks of a list request's CPU: the most it may take for
+    `throughput` to give the wanted req/s, against the control of the same repeat; and how
+    near the model comes to each cell's req/s from its own CPU per request."""
+    latencies = sorted({key[1] for key in cells})
+    wanted: list[tuple[str, Key, Key | None, float]] = []
+    if 0 in latencies:
+        best = faster(cells, 0)
+        wanted += [(f"L = 0, {best}", (best, 0, 1), ("constant", 0, 1), 0.5)]
+        if best != "threadpool":
+            wanted += [("L = 0, threadpool", ("threadpool", 0, 1), ("constant", 0, 1), 0.35)]
+    for latency in (1, 5):
+        if latency in latencies:
+            best = faster(cells, latency)
+            route: Key = ("def-route", latency, 1)
+            wanted += [(f"L = {latency} ms, {best}", (best, latency, 1), route, 2)]
+    if 20 in latencies:
+        wanted += [(f"L = 20 ms, {mode}", (mode, 20, 1), None, 0.95) for mode in MODES]
+    lines = [
+        "| target | CPU µs/req it allows | CPU µs/req measured | measured / allowed "
+        "| req/s measured / the model's |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, key, control, ratio in wanted:
+        wait = key[1] / 1000
+        allowed, measured, model = [], [], []
+        for repeat, cell in sorted(cells.get(key, {}).items()):
+            if control is None:
+                goal = ratio * CONNECTIONS / wait
+            elif repeat in cells.get(control, {}):
+                goal = ratio * rps(cells[control][repeat])
+            else:
+                continue
+            allowed.append(cpu_budget(CONNECTIONS, wait, goal) * 1e6)
+            measured.append(cpu(cell))
+            model.append(rps(cell) / throughput(CONNECTIONS, wait, cpu(cell) / 1e6))
+        if not allowed:
+            continue
+        over = statistics.median(measured) / statistics.median(allowed)
+        lines.append(
+            f"| {name} | {spread(allowed)} | {spread(measured)} | {over:.2f} | {spread(model, 2)} |"
+        )
+    return lines
+
+
 def targets_table(cells: Cells) -> list[str]:
     lines = [
         "| target | median | spread (per repeat) | wanted | verdict | note |",
@@ -292,6 +362,8 @@ def markdown(results: dict[str, Any]) -> str:
         *cpu_table(cells),
         "",
         *targets_table(cells),
+        "",
+        *budget_table(cells),
     ]
     if results.get("metrics_under_load"):
         lines += [
