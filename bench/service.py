@@ -255,9 +255,9 @@ class Controls:
 
 
 # FastAPI tries an app's routes in turn, and each one tried before a request's own costs
-# it about 10 000 instructions, an included router several times that (docs/performance.md
-# in the template's repository): a route added last would pay for every route of the
-# service. Mounted just before the list's router, each control is tried after the same
-# routes as GET /books, so the bare route is the stack's ceiling for a request there; and
-# GET /books pays for one failed match more, the mount's.
+# it about 10 000 instructions, an included router several times that (docs/performance.md):
+# a route added last would pay for every route of the service. Mounted just before the
+# list's router, each control is tried after the same routes as GET /books, so the bare
+# route is the stack's ceiling for a request there; and GET /books pays for one failed
+# match more, the mount's.
 app.router.routes.insert(where_the_list_is(), Mount("/control", app=Controls(controls)))
