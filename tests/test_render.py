@@ -80,7 +80,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         *(f"{package}/books/{name}" for name in RESOURCE_FILES),
         *(f"tests/{name}" for name in ["__init__.py", "conftest.py", "standins.py"]),
         *(f"tests/{name}" for name in ["test_config.py", "test_db.py", "test_errors.py"]),
-        *(f"tests/{name}" for name in ["test_event_loop.py", "test_health.py"]),
+        *(f"tests/{name}" for name in ["test_event_loop.py", "test_health.py", "test_main.py"]),
         "tests/test_oracle_errors.py",
         "tests/test_request_head.py",
         "tests/test_request_id.py",
