@@ -21,6 +21,12 @@ VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant", "no-metri
 # The most the Prometheus metrics may add to the CPU a request costs (asyncio, L = 0).
 METRICS_COST = 0.05
 LAG_LIMIT_MS = 5.0
+# The list's throughput: a share of the bare route's at L = 0 (in the faster mode, and in
+# the threadpool mode), a multiple of the def route's at L = 1 and 5 ms, and a share of
+# the limit at L = 20 ms. targets() gives the verdicts, budget_table() the CPU each allows.
+BARE_SHARE_FASTER, BARE_SHARE_THREADPOOL = 0.5, 0.35
+DEF_ROUTE_MULTIPLE = 2.0
+LIMIT_SHARE = 0.95
 BUSY = 0.8  # the lag target holds where the server is below this share of a core
 Key = tuple[str, int, int]  # variant, L, processes
 Cells = dict[Key, dict[int, dict[str, Any]]]  # -> repeat -> cell
@@ -185,11 +191,11 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
         add(
             f"L = 0: list / constant, faster mode ({best})",
             values,
-            0.5,
+            BARE_SHARE_FASTER,
             note=f"{other(best)}: {spread(slower, 2)}",
         )
         values = per_repeat(cells, ("threadpool", 0, 1), ("constant", 0, 1), rps)
-        add("L = 0: list / constant, threadpool mode", values, 0.35)
+        add("L = 0: list / constant, threadpool mode", values, BARE_SHARE_THREADPOOL)
     for latency in (1, 5):
         if latency in latencies:
             best = faster(cells, latency)
@@ -198,14 +204,14 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
             add(
                 f"L = {latency} ms: list / def-route, faster mode ({best})",
                 values,
-                2,
+                DEF_ROUTE_MULTIPLE,
                 note=f"{other(best)}: {spread(slower, 2)}",
             )
     if 20 in latencies:
         limit = CONNECTIONS / 0.020
         for mode in MODES:
             values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
-            add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, 0.95)
+            add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, LIMIT_SHARE)
     busy = []
     for mode in (*MODES, *LIGHT):
         for latency in latencies:
@@ -273,10 +279,10 @@ def budget_table(cells: Cells) -> list[str]:
     latencies = sorted({key[1] for key in cells})
     wanted: list[tuple[str, Key, Key | None, float]] = []
     if 0 in latencies:
-        # 0.5 for the faster mode, the asyncio mode where it is not; 0.35 for threadpool.
-        at_zero = [("asyncio", 0.5), ("threadpool", 0.35)]
+        # The faster mode's share for the asyncio mode where it is not; threadpool's own.
+        at_zero = [("asyncio", BARE_SHARE_FASTER), ("threadpool", BARE_SHARE_THREADPOOL)]
         if faster(cells, 0) == "threadpool":
-            at_zero.append(("threadpool", 0.5))
+            at_zero.append(("threadpool", BARE_SHARE_FASTER))
         wanted += [
             (f"L = 0, {mode}, {ratio:g} of the bare route", (mode, 0, 1), ("constant", 0, 1), ratio)
             for mode, ratio in at_zero
@@ -285,9 +291,9 @@ def budget_table(cells: Cells) -> list[str]:
         if latency in latencies:
             best = faster(cells, latency)
             route: Key = ("def-route", latency, 1)
-            wanted += [(f"L = {latency} ms, {best}", (best, latency, 1), route, 2)]
+            wanted += [(f"L = {latency} ms, {best}", (best, latency, 1), route, DEF_ROUTE_MULTIPLE)]
     if 20 in latencies:
-        wanted += [(f"L = 20 ms, {mode}", (mode, 20, 1), None, 0.95) for mode in MODES]
+        wanted += [(f"L = 20 ms, {mode}", (mode, 20, 1), None, LIMIT_SHARE) for mode in MODES]
     lines = [
         "| target | CPU µs/req it allows | CPU µs/req measured | measured / allowed "
         "| req/s measured / the model's |",
