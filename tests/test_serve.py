@@ -2,6 +2,7 @@
 answers 503 problem JSON wherever Oracle is needed, never a traceback or the password."""
 
 import json
+import os
 import select
 import socket
 import subprocess
@@ -232,6 +233,42 @@ def test_web_concurrency_runs_that_many_worker_processes(rendered: Callable[[str
         assert_problem(answer, 503)
     assert output.count("Application startup complete") == 2, output
     assert "Traceback" not in output
+
+
+def cores_of_each_thread(pid: int) -> set[str]:
+    """The cores each thread of a process may run on, as the kernel lists them."""
+    cores = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(FileNotFoundError):
+            status = (task / "status").read_text()
+            cores.add(next(ln for ln in status.splitlines() if ln.startswith("Cpus_allowed_list")))
+    return {line.split(":")[1].strip() for line in cores}
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin to")
+def test_web_pin_cpu_puts_each_worker_process_on_a_core_of_its_own(
+    rendered: Callable[[str], Path],
+) -> None:
+    """Threadpool mode, whose executor threads start with the first calls: every thread of
+    each worker process on one core, and the two workers on different cores."""
+    port = free_port()
+    settings = {"WEB_CONCURRENCY": "2", "WEB_PIN_CPU": "true", **oracle_at(free_port())}
+    process = start(rendered("threadpool"), port, **settings)
+    url = wait_until_live(process, port)
+    deadline = time.monotonic() + 30
+    while len(workers := worker_processes(process.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with ThreadPoolExecutor(8) as clients:  # database calls: the executors' threads start
+        answers = list(clients.map(lambda _: httpx.get(f"{url}/books", timeout=30), range(16)))
+    cores = [cores_of_each_thread(pid) for pid in workers]
+    process.terminate()
+    output, _ = process.communicate(timeout=60)
+    assert len(workers) == 2, output
+    for answer in answers:
+        assert_problem(answer, 503)
+    assert all(len(each) == 1 for each in cores), cores  # one core for every thread
+    assert cores[0] != cores[1], cores
+    assert output.count("runs on CPU") == 2, output
 
 
 def send_an_endless_head(port: int) -> tuple[bytes, int]:
