@@ -16,6 +16,7 @@ from scenarios import LIGHT, LIGHT_CONNECTIONS
 SERIES = {  # variant: colour, label
     "asyncio": ("tab:blue", "asyncio mode"),
     "threadpool": ("tab:orange", "threadpool mode"),
+    "threadpool, one core": ("tab:brown", "threadpool mode, WEB_PIN_CPU"),
     "def-route": ("tab:green", "control: def route"),
     "naive": ("tab:red", "control: naive (blocking in async def)"),
     "constant": ("tab:grey", "control: constant"),

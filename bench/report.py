@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 # The modes, the light-load cells (each mode's list with 5 connections), wrk's connections.
-from scenarios import CONNECTIONS, LIGHT, MODES
+from scenarios import CONNECTIONS, LIGHT, MODES, PINNED
 
 RESULTS = Path(__file__).resolve().parent / "results" / "results.json"
-VARIANTS = ("asyncio", "threadpool", "def-route", "naive", "constant", "no-metrics", *LIGHT)
+VARIANTS = ("asyncio", "threadpool", *PINNED, "def-route", "naive", "constant", "no-metrics", *LIGHT)
 # The most the Prometheus metrics may add to the CPU a request costs (asyncio, L = 0).
 METRICS_COST = 0.05
 LAG_LIMIT_MS = 5.0
@@ -196,6 +196,11 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
         )
         values = per_repeat(cells, ("threadpool", 0, 1), ("constant", 0, 1), rps)
         add("L = 0: list / constant, threadpool mode", values, BARE_SHARE_THREADPOOL)
+        for variant, mode in PINNED.items():
+            if (variant, 0, 1) in cells:
+                values = per_repeat(cells, (variant, 0, 1), ("constant", 0, 1), rps)
+                share = BARE_SHARE_THREADPOOL if mode == "threadpool" else BARE_SHARE_FASTER
+                add(f"L = 0: list / constant, {variant} (WEB_PIN_CPU)", values, share)
     for latency in (1, 5):
         if latency in latencies:
             best = faster(cells, latency)
@@ -209,11 +214,12 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
             )
     if 20 in latencies:
         limit = CONNECTIONS / 0.020
-        for mode in MODES:
-            values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
-            add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, LIMIT_SHARE)
+        for mode in (*MODES, *PINNED):
+            if (mode, 20, 1) in cells:
+                values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
+                add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, LIMIT_SHARE)
     busy = []
-    for mode in (*MODES, *LIGHT):
+    for mode in (*MODES, *PINNED, *LIGHT):
         for latency in latencies:
             key = (mode, latency, 1)
             if key not in cells:
@@ -252,7 +258,7 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
         )
     multi = sorted({key[2] for key in cells if key[2] > 1})
     for workers in multi:
-        for variant in (*MODES, "constant"):
+        for variant in (*MODES, *PINNED, "constant"):
             key, single = (variant, 0, workers), (variant, 0, 1)
             if key not in cells:
                 continue
@@ -283,6 +289,7 @@ def budget_table(cells: Cells) -> list[str]:
         at_zero = [("asyncio", BARE_SHARE_FASTER), ("threadpool", BARE_SHARE_THREADPOOL)]
         if faster(cells, 0) == "threadpool":
             at_zero.append(("threadpool", BARE_SHARE_FASTER))
+        at_zero += [(variant, BARE_SHARE_THREADPOOL) for variant in PINNED]
         wanted += [
             (f"L = 0, {mode}, {ratio:g} of the bare route", (mode, 0, 1), ("constant", 0, 1), ratio)
             for mode, ratio in at_zero
@@ -293,7 +300,9 @@ def budget_table(cells: Cells) -> list[str]:
             route: Key = ("def-route", latency, 1)
             wanted += [(f"L = {latency} ms, {best}", (best, latency, 1), route, DEF_ROUTE_MULTIPLE)]
     if 20 in latencies:
-        wanted += [(f"L = 20 ms, {mode}", (mode, 20, 1), None, LIMIT_SHARE) for mode in MODES]
+        wanted += [
+            (f"L = 20 ms, {mode}", (mode, 20, 1), None, LIMIT_SHARE) for mode in (*MODES, *PINNED)
+        ]
     lines = [
         "| target | CPU µs/req it allows | CPU µs/req measured | measured / allowed "
         "| req/s measured / the model's |",

@@ -148,10 +148,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         projects = {mode: render(Path(temporary) / mode, mode) for mode in MODES}
         servers = {
-            (mode, latency, workers, metrics): Server(
-                projects[mode], mode, latency, workers, metrics=metrics
+            (mode, latency, workers, metrics, pinned): Server(
+                projects[mode], mode, latency, workers, metrics=metrics, pinned=pinned
             )
-            for mode, latency, workers, metrics in plan.servers()
+            for mode, latency, workers, metrics, pinned in plan.servers()
         }
         try:
             for server in servers.values():

@@ -10,7 +10,9 @@ A cell is one variant at one L, in one process or two:
   CPU is all there is to measure);
 - `asyncio, 5 connections`, `threadpool, 5 connections`: each mode's list at a light load
   (wrk -c5 at L = 20 ms, a limit of 250 req/s), where the server runs well below a core,
-  so the event-loop lag target (p99 at most 5 ms below 80% of a core) has cells to hold in.
+  so the event-loop lag target (p99 at most 5 ms below 80% of a core) has cells to hold in;
+- `threadpool, one core`: the threadpool mode's list on a server with WEB_PIN_CPU=true,
+  each process and its threads on one core of its own (the service's cpu.py).
 
 Each repeat measures every L in turn (the order of the L rotating from repeat to repeat),
 and at each L every variant of that L back to back, the order rotating too; so a cell and
@@ -30,6 +32,7 @@ PATH = {
     "no-metrics": "/books?limit=20",
     "asyncio, 5 connections": "/books?limit=20",
     "threadpool, 5 connections": "/books?limit=20",
+    "threadpool, one core": "/books?limit=20",
 }
 MODES = ("asyncio", "threadpool")
 CONTROLS = ("def-route", "naive", "constant")
@@ -41,6 +44,8 @@ NO_METRICS = "no-metrics"
 # Each mode at a light load: variant -> its mode; wrk with this many connections.
 LIGHT = {"asyncio, 5 connections": "asyncio", "threadpool, 5 connections": "threadpool"}
 LIGHT_CONNECTIONS = 5
+# A mode on a server with each process pinned to one core (WEB_PIN_CPU): variant -> mode.
+PINNED = {"threadpool, one core": "threadpool"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,8 @@ class Cell:
         """The rendered mode of the server the cell runs on."""
         if self.variant in LIGHT:
             return LIGHT[self.variant]
+        if self.variant in PINNED:
+            return PINNED[self.variant]
         return self.variant if self.variant in MODES else CONTROL_HOST
 
     @property
@@ -67,9 +74,14 @@ class Cell:
         return self.variant != NO_METRICS
 
     @property
-    def server(self) -> tuple[str, int, int, bool]:
-        """The server the cell runs on: mode, L, processes, metrics on."""
-        return self.mode, self.latency_ms, self.workers, self.metrics
+    def pinned(self) -> bool:
+        """Whether the cell's server pins each process to one core (WEB_PIN_CPU)."""
+        return self.variant in PINNED
+
+    @property
+    def server(self) -> tuple[str, int, int, bool, bool]:
+        """The server the cell runs on: mode, L, processes, metrics on, pinned."""
+        return self.mode, self.latency_ms, self.workers, self.metrics, self.pinned
 
     @property
     def path(self) -> str:
@@ -100,13 +112,16 @@ class Plan:
     retry_budget: int = 12
     multi_workers: int = 2
     multi_latency: int = 0
-    multi_variants: tuple[str, ...] = ("asyncio", "threadpool", "constant")
+    multi_variants: tuple[str, ...] = ("asyncio", "threadpool", "threadpool, one core", "constant")
     no_metrics_latencies: tuple[int, ...] = (0,)
     light_latencies: tuple[int, ...] = (20,)
+    pinned_latencies: tuple[int, ...] = (0, 1, 5, 20)
 
     def cells(self, latency: int) -> list[Cell]:
         """The cells at one L: both modes and the controls; two processes at L = 0 too."""
         cells = [Cell(variant, latency) for variant in MODES]
+        if latency in self.pinned_latencies:
+            cells += [Cell(variant, latency) for variant in PINNED]
         cells += [
             Cell(c, latency) for c in CONTROLS if c != "naive" or latency in self.naive_latencies
         ]
@@ -129,8 +144,9 @@ class Plan:
                 order += [(repeat, cell) for cell in cells[turn:] + cells[:turn]]
         return order
 
-    def servers(self) -> list[tuple[str, int, int, bool]]:
-        """(mode, L, processes, metrics on) of every server the plan needs, each started once."""
+    def servers(self) -> list[tuple[str, int, int, bool, bool]]:
+        """(mode, L, processes, metrics on, pinned) of every server the plan needs, each
+        started once."""
         return sorted({cell.server for _, cell in self.schedule()})
 
 

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
@@ -85,9 +86,12 @@ def uvicorn_arguments(port: int) -> list[str]:
     ]
 
 
-def environment(project: Path, latency_ms: float, metrics: bool = True) -> dict[str, str]:
+def environment(
+    project: Path, latency_ms: float, metrics: bool = True, pinned: bool = False
+) -> dict[str, str]:
     """The service's settings: 20 calls at once, 20 waiting, in either mode (each mode reads
-    its own names and ignores the other's); its Prometheus metrics on, or off."""
+    its own names and ignores the other's); its Prometheus metrics on, or off; each process
+    pinned to a core of its own (WEB_PIN_CPU), or not."""
     return {
         **os.environ,
         # The service, its stand-in (tests/standins.py) and bench/service.py.
@@ -104,6 +108,7 @@ def environment(project: Path, latency_ms: float, metrics: bool = True) -> dict[
         "ORACLE_EXECUTOR_QUEUE": str(QUEUE),
         "ORACLE_SESSIONS": "1000",  # the budget holds two processes of 21 connections
         "METRICS_ENABLED": str(metrics).lower(),
+        "WEB_PIN_CPU": str(pinned).lower(),
     }
 
 
@@ -120,10 +125,11 @@ class Server:
         command: Callable[[int], list[str]] | None = None,
         *,
         metrics: bool = True,
+        pinned: bool = False,
     ) -> None:
         """`command(port)`, if given, starts the service instead of uvicorn's command line."""
         self.mode, self.latency_ms, self.workers = mode, latency_ms, workers
-        self.metrics = metrics
+        self.metrics, self.pinned = metrics, pinned
         self.port = free_port()
         if command is not None:
             argv = command(self.port)
@@ -131,7 +137,11 @@ class Server:
             argv = [sys.executable, *uvicorn_arguments(self.port)]
             if workers > 1:
                 argv += ["--workers", str(workers)]
-        env = environment(project, latency_ms, metrics)
+        env = environment(project, latency_ms, metrics, pinned)
+        # A temporary directory of its own: its workers' claims on the cores (cpu.py) are
+        # not seen by another pinned server's, all of them being up at once.
+        self._claims = tempfile.TemporaryDirectory()
+        env["TMPDIR"] = self._claims.name
         self.process = subprocess.Popen(argv, cwd=project, env=env)
 
     def wait_live(self, timeout: float = 90) -> None:
@@ -153,7 +163,10 @@ class Server:
     @property
     def name(self) -> str:
         metrics = "" if self.metrics else ", metrics off"
-        return f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es){metrics}"
+        pinned = ", one core each" if self.pinned else ""
+        return (
+            f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es){metrics}{pinned}"
+        )
 
     @property
     def url(self) -> str:
@@ -203,3 +216,4 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self._claims.cleanup()
