@@ -17,7 +17,16 @@ from typing import Any
 from scenarios import CONNECTIONS, LIGHT, MODES, PINNED
 
 RESULTS = Path(__file__).resolve().parent / "results" / "results.json"
-VARIANTS = ("asyncio", "threadpool", *PINNED, "def-route", "naive", "constant", "no-metrics", *LIGHT)
+VARIANTS = (
+    "asyncio",
+    "threadpool",
+    *PINNED,
+    "def-route",
+    "naive",
+    "constant",
+    "no-metrics",
+    *LIGHT,
+)
 # The most the Prometheus metrics may add to the CPU a request costs (asyncio, L = 0).
 METRICS_COST = 0.05
 LAG_LIMIT_MS = 5.0

@@ -100,6 +100,7 @@ def main() -> None:
     # sys.path when it runs as a script, not when tests/test_docs_site.py loads it for CHART.
     from measure import measure
     from report import markdown, others
+    from scenarios import Cell
     from scenarios import plan as make_plan
     from server import MODES, Server, render
 
@@ -195,7 +196,7 @@ def main() -> None:
                 )
             # What the metrics show under this load: the asyncio mode at the longest L, where
             # calls hold their connections long enough for a scrape to see them busy.
-            loaded = servers.get(("asyncio", max(plan.latencies), 1, True))
+            loaded = servers.get(Cell("asyncio", max(plan.latencies)).server)
             if loaded is not None:
                 scraped = scrape_under_load(loaded.url, "/books?limit=20")
         finally:

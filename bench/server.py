@@ -164,9 +164,7 @@ class Server:
     def name(self) -> str:
         metrics = "" if self.metrics else ", metrics off"
         pinned = ", one core each" if self.pinned else ""
-        return (
-            f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es){metrics}{pinned}"
-        )
+        return f"{self.mode}, L={self.latency_ms:g} ms, {self.workers} process(es){metrics}{pinned}"
 
     @property
     def url(self) -> str:
