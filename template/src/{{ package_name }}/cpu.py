@@ -29,7 +29,31 @@ _claims: list[int] = []
 
 def pin_to_one_cpu(directory: Path, name: str) -> int | None:
     """Run every thread of this process, and those it starts later, on one allowed core
-    that no other process of `name` holds. The core, or None when every one is held."""
+    that no other process of `name` holds. The core, or None when it runs unpinned: every
+    core is held, or the system refused (logged; the service serves on either way)."""
+    try:
+        cpu = claim_a_cpu(directory, name)
+        if cpu is not None:
+            # The mask is each thread's own (sched_setaffinity(2)): the threads already
+            # running (the event loop's helpers) each get it; those started later inherit it.
+            for thread in Path("/proc/self/task").iterdir():
+                with suppress(ProcessLookupError):  # a thread that ended meanwhile
+                    os.sched_setaffinity(int(thread.name), {cpu})
+    except OSError as exc:  # no lock file in `directory`, or no affinity for this process
+        logger.warning("WEB_PIN_CPU: this process runs unpinned: %s", exc)
+        return None
+    if cpu is None:
+        logger.warning(
+            "WEB_PIN_CPU: every core this process may use is held by another process of "
+            "the service; this one runs unpinned (WEB_CONCURRENCY is more than the cores)"
+        )
+        return None
+    logger.info("This process runs on CPU %d (WEB_PIN_CPU)", cpu)
+    return cpu
+
+
+def claim_a_cpu(directory: Path, name: str) -> int | None:
+    """The first allowed core whose lock file no other process holds, now held by this one."""
     import fcntl  # POSIX only; Settings refuses WEB_PIN_CPU where there is no affinity
 
     for cpu in sorted(os.sched_getaffinity(0)):
@@ -40,15 +64,5 @@ def pin_to_one_cpu(directory: Path, name: str) -> int | None:
             os.close(claim)
             continue
         _claims.append(claim)
-        # The mask is each thread's own (sched_setaffinity(2)): the threads already
-        # running (the event loop's helpers) each get it; threads started later inherit it.
-        for thread in Path("/proc/self/task").iterdir():
-            with suppress(ProcessLookupError):  # a thread that ended meanwhile
-                os.sched_setaffinity(int(thread.name), {cpu})
-        logger.info("This process runs on CPU %d (WEB_PIN_CPU)", cpu)
         return cpu
-    logger.warning(
-        "WEB_PIN_CPU: every core this process may use is held by another process of the "
-        "service; this one runs unpinned (WEB_CONCURRENCY is more than the cores)"
-    )
     return None
