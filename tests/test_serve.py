@@ -247,12 +247,13 @@ def cores_of_each_thread(pid: int) -> set[str]:
 
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin to")
 def test_web_pin_cpu_puts_each_worker_process_on_a_core_of_its_own(
-    rendered: Callable[[str], Path],
+    rendered: Callable[[str], Path], tmp_path: Path
 ) -> None:
     """Threadpool mode, whose executor threads start with the first calls: every thread of
     each worker process on one core, and the two workers on different cores."""
     port = free_port()
     settings = {"WEB_CONCURRENCY": "2", "WEB_PIN_CPU": "true", **oracle_at(free_port())}
+    settings["TMPDIR"] = str(tmp_path)  # its claims on the cores, apart from any other's
     process = start(rendered("threadpool"), port, **settings)
     url = wait_until_live(process, port)
     deadline = time.monotonic() + 30

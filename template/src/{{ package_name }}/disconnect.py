@@ -7,7 +7,7 @@ runs. A call already running is broken off (asyncio API) or finishes on its thre
 The request body is read first (these are JSON APIs: bodies are small), so that the only
 message left to receive is the disconnect, which a watcher waits for beside the handler.
 The watcher starts once the handler has run for `WATCH_AFTER` seconds: most requests are
-answered before that, and a task for each of them cost 2% of a list request's
+answered before that, and a task for each of them cost 1 to 2% of a list request's
 instructions (bench/). A client that leaves is noticed within that much of leaving, or
 as soon as it leaves after that.
 """
