@@ -33,7 +33,8 @@ class CancelOnDisconnectMiddleware:
             if message["type"] == "http.disconnect":
                 return  # gone before the request was even read
             body.append(message)
-        gone: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        gone: asyncio.Future[Message] = loop.create_future()
         started = False
         # The handler runs in this task, and only the watcher gets a task of its own.
         task = asyncio.current_task()
@@ -64,7 +65,7 @@ class CancelOnDisconnectMiddleware:
             nonlocal watcher
             watcher = asyncio.ensure_future(watch())
 
-        timer = asyncio.get_running_loop().call_later(WATCH_AFTER, start_watching)
+        timer = loop.call_later(WATCH_AFTER, start_watching)
         try:
             await self.app(scope, replay, send_and_note)
         except asyncio.CancelledError:
