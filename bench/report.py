@@ -41,6 +41,12 @@ Key = tuple[str, int, int]  # variant, L, processes
 Cells = dict[Key, dict[int, dict[str, Any]]]  # -> repeat -> cell
 
 
+def bare_share(mode: str) -> float:
+    """The share of the bare route a mode's list is asked for at L = 0, pinned or not: the
+    threadpool mode's own, or the faster mode's."""
+    return BARE_SHARE_THREADPOOL if mode == "threadpool" else BARE_SHARE_FASTER
+
+
 def index(results: dict[str, Any]) -> Cells:
     cells: Cells = defaultdict(dict)
     for cell in results["cells"]:
@@ -208,8 +214,7 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
         for variant, mode in PINNED.items():
             if (variant, 0, 1) in cells:
                 values = per_repeat(cells, (variant, 0, 1), ("constant", 0, 1), rps)
-                share = BARE_SHARE_THREADPOOL if mode == "threadpool" else BARE_SHARE_FASTER
-                add(f"L = 0: list / constant, {variant} (WEB_PIN_CPU)", values, share)
+                add(f"L = 0: list / constant, {variant} (WEB_PIN_CPU)", values, bare_share(mode))
     for latency in (1, 5):
         if latency in latencies:
             best = faster(cells, latency)
@@ -298,7 +303,7 @@ def budget_table(cells: Cells) -> list[str]:
         at_zero = [("asyncio", BARE_SHARE_FASTER), ("threadpool", BARE_SHARE_THREADPOOL)]
         if faster(cells, 0) == "threadpool":
             at_zero.append(("threadpool", BARE_SHARE_FASTER))
-        at_zero += [(variant, BARE_SHARE_THREADPOOL) for variant in PINNED]
+        at_zero += [(variant, bare_share(mode)) for variant, mode in PINNED.items()]
         wanted += [
             (f"L = 0, {mode}, {ratio:g} of the bare route", (mode, 0, 1), ("constant", 0, 1), ratio)
             for mode, ratio in at_zero
