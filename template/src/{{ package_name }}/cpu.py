@@ -56,8 +56,11 @@ def claim_a_cpu(directory: Path, name: str) -> int | None:
     """The first allowed core whose lock file no other process holds, now held by this one."""
     import fcntl  # POSIX only; Settings refuses WEB_PIN_CPU where there is no affinity
 
+    # Not through a symbolic link: in a shared temporary directory another user could
+    # plant one where a lock file goes, to have this process create or open a file of theirs.
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW
     for cpu in sorted(os.sched_getaffinity(0)):
-        claim = os.open(directory / f"{name}-cpu{cpu}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        claim = os.open(directory / f"{name}-cpu{cpu}.lock", flags, 0o600)
         try:
             fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
