@@ -242,10 +242,12 @@ class Controls:
     a control late in its list would pay for those before it."""
 
     def __init__(self, router: APIRouter) -> None:
-        self.routes = {route.path: route for route in router.routes if isinstance(route, Route)}
+        # Not `routes`: a Mount reads an app's `routes` as a list of routes, when the app
+        # builds a URL for a route's name (`url_path_for`, as POST /books does).
+        self.by_path = {route.path: route for route in router.routes if isinstance(route, Route)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        route = self.routes.get(scope["path"].removeprefix(scope["root_path"]))
+        route = self.by_path.get(scope["path"].removeprefix(scope["root_path"]))
         if route is None:
             await PlainTextResponse("No such control", 404)(scope, receive, send)
             return

@@ -12,6 +12,10 @@ This protocol counts what arrives while a request's head is incomplete: past
 MAX_HEAD_BYTES it answers 431, and a head not complete HEAD_TIMEOUT seconds after the
 connection opened or the head began answers 408; either way the connection then closes.
 A connection that sends nothing in that time is closed without an answer.
+A request httptools cannot parse (a malformed line or header, or a length given two
+ways, the start of request smuggling) is answered 400, problem JSON as every refusal
+here, where uvicorn answers it in plain text; after the answers to the requests before
+it on the connection, where uvicorn's would come first.
 Bodies are bounded by body_limit.py. The Docker image and scripts/serve run uvicorn with
 it, as `--http <package>.request_head:HeadLimitedProtocol`.
 """
@@ -52,6 +56,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     # so it is not counted (at most one chunk, 256 KiB, more is held than the limit).
     heads_begun = 0
     head_timer: asyncio.TimerHandle | None = None
+    # A refusal that waits for the answers to the requests before it on the connection.
+    refusal: bytes | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -105,6 +111,17 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         detail = f"The request line and headers took more than {self.head_timeout:g} s"
         self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
 
+    def send_400_response(self, msg: str) -> None:
+        # uvicorn's `msg` says only that the request is not valid HTTP.
+        detail = "The request is not valid HTTP/1.1: its request line or a header is malformed"
+        self.refuse(HTTPStatus.BAD_REQUEST, detail)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()  # starts the next pipelined request, if any
+        if self.refusal is not None and not self.answering() and not self.transport.is_closing():
+            self.transport.write(self.refusal)
+            self.transport.close()
+
     def answering(self) -> bool:
         """Whether the answer to an earlier request on the connection is still under way:
         a refusal written now would come before it."""
@@ -114,7 +131,12 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         logger.warning("%s: answered %d", detail, status)
         self.head_bytes = None
         self.stop_head_timer()
-        self.transport.write(refusal(status, detail, self.server_state.default_headers))
+        answer = refusal(status, detail, self.server_state.default_headers)
+        if self.answering():  # last, once the answers before it are out
+            self.refusal = answer
+            self.flow.pause_reading()
+            return
+        self.transport.write(answer)
         self.transport.close()
 
     def stop_head_timer(self) -> None:
