@@ -132,7 +132,13 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.head_bytes = None
         self.stop_head_timer()
         answer = refusal(status, detail, self.server_state.default_headers)
-        if self.answering():  # last, once the answers before it are out
+        cycle = self.cycle
+        if cycle is not None and cycle.more_body and not cycle.response_complete:
+            # What is malformed is the body of the request being read: this refusal is its
+            # answer, now (its handler sees the client gone), unless that has begun.
+            if cycle.response_started:
+                answer = b""
+        elif self.answering():  # a request after those being answered: last, after them
             self.refusal = answer
             self.flow.pause_reading()
             return
