@@ -16,8 +16,16 @@ A request httptools cannot parse (a malformed line or header, or a length given 
 ways, the start of request smuggling) is answered 400, problem JSON as every refusal
 here, where uvicorn answers it in plain text; after the answers to the requests before
 it on the connection, where uvicorn's would come first.
-Bodies are bounded by body_limit.py. The Docker image and scripts/serve run uvicorn with
-it, as `--http <package>.request_head:HeadLimitedProtocol`.
+
+A body that is slow to come holds its connection as long, with a task waiting for it:
+once its head is in, a body has BODY_TIMEOUT seconds to arrive, and one more for every
+MIN_BODY_RATE bytes that do, as Apache's RequestReadTimeout gives (body=20,MinRate=500).
+A body that falls behind is answered 408, and the connection closes. Time when this
+server is not reading (it holds a pipelined request, or a body its handler has not read
+yet) does not count. The size of a body is bounded by body_limit.py.
+
+The Docker image and scripts/serve run uvicorn with this protocol, as
+`--http <package>.request_head:HeadLimitedProtocol`.
 """
 
 import asyncio
@@ -25,12 +33,15 @@ import json
 import logging
 from http import HTTPStatus
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 # nginx takes 32 KiB of request headers by default, Node.js 16 KiB.
 MAX_HEAD_BYTES = 65_536
 # nginx gives a client 60 s to send its headers, Apache 20 s at first.
 HEAD_TIMEOUT = 20.0
+# A body's time: this much, and a second more for every MIN_BODY_RATE bytes received.
+BODY_TIMEOUT = 20.0
+MIN_BODY_RATE = 500
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +69,13 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     head_timer: asyncio.TimerHandle | None = None
     # A refusal that waits for the answers to the requests before it on the connection.
     refusal: bytes | None = None
+    # Seconds a body may take from the end of its head, and the bytes that earn one more.
+    body_timeout = BODY_TIMEOUT
+    body_rate = MIN_BODY_RATE
+    # When the body being read began to count, and the bytes of it received since.
+    body_began = 0.0
+    body_bytes = 0
+    body_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -65,6 +83,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.stop_head_timer()
+        self.stop_body_timer()
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
@@ -77,10 +96,25 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.stop_head_timer()
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        super().on_body(body)
+        self.body_bytes += len(body)
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.stop_body_timer()
+
     def data_received(self, data: bytes) -> None:
         begun = self.heads_begun
         super().data_received(data)
-        if self.head_bytes is None or self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        cycle = self.cycle
+        if self.body_timer is None and cycle is not None and self.awaits_body(cycle):
+            # A body still to come: its time starts.
+            self.body_began, self.body_bytes = self.loop.time(), 0
+            self.body_timer = self.loop.call_later(self.body_timeout, self.body_timed_out)
+        if self.head_bytes is None:
             return
         if self.head_timer is None:  # a head that takes more than this chunk
             self.head_timer = self.loop.call_later(self.head_timeout, self.head_timed_out)
@@ -111,6 +145,36 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         detail = f"The request line and headers took more than {self.head_timeout:g} s"
         self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
 
+    @staticmethod
+    def awaits_body(cycle: RequestResponseCycle) -> bool:
+        """Whether the request's body is still to come, and its answer too."""
+        return cycle.more_body and not cycle.response_complete
+
+    def body_timed_out(self) -> None:
+        self.body_timer = None
+        cycle = self.cycle
+        if cycle is None or not cycle.more_body or self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self.flow.read_paused:
+            # This server is not reading now (a pipelined request waits its turn, or the
+            # handler has yet to read what came): the client is not behind.
+            self.body_began, self.body_bytes = now, 0
+            self.body_timer = self.loop.call_later(self.body_timeout, self.body_timed_out)
+            return
+        due = self.body_began + self.body_timeout + self.body_bytes / self.body_rate
+        if now < due:  # it earned more time as it came
+            self.body_timer = self.loop.call_later(due - now, self.body_timed_out)
+            return
+        if cycle.response_complete:  # answered already: nothing waits for the rest
+            self.transport.close()
+            return
+        detail = (
+            f"The request body did not arrive in time: {self.body_timeout:g} s, and one more "
+            f"for every {self.body_rate} bytes"
+        )
+        self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
+
     def send_400_response(self, msg: str) -> None:
         # uvicorn's `msg` says only that the request is not valid HTTP.
         detail = "The request is not valid HTTP/1.1: its request line or a header is malformed"
@@ -133,9 +197,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.stop_head_timer()
         answer = refusal(status, detail, self.server_state.default_headers)
         cycle = self.cycle
-        if cycle is not None and cycle.more_body and not cycle.response_complete:
-            # What is malformed is the body of the request being read: this refusal is its
-            # answer, now (its handler sees the client gone), unless that has begun.
+        if cycle is not None and self.awaits_body(cycle):
+            # Refused for the body being read (malformed, or too slow): the answer to its
+            # request, now (its handler sees the client gone), unless that has begun.
             if cycle.response_started:
                 answer = b""
         elif self.answering():  # a request after those being answered: last, after them
@@ -149,3 +213,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self.head_timer is not None:
             self.head_timer.cancel()
             self.head_timer = None
+
+    def stop_body_timer(self) -> None:
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
