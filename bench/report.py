@@ -231,7 +231,22 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
         for mode in (*MODES, *PINNED):
             if (mode, 20, 1) in cells:
                 values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
-                add(f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}", values, LIMIT_SHARE)
+                # Where the time beyond L goes: a connection's round (its request, the
+                # 20 ms, the answer), by Little's law, and how late the loop's timers ran.
+                rounds = [
+                    CONNECTIONS / v * 1000 for v in per_repeat(cells, (mode, 20, 1), None, rps)
+                ]
+                late = per_repeat(cells, (mode, 20, 1), None, lambda c: float(c["lag_p50_ms"]))
+                note = (
+                    f"a connection's round: {spread(rounds, 2)} ms; the loop's timers "
+                    f"ran {spread(late, 2)} ms late (median)"
+                )
+                add(
+                    f"L = 20 ms: list / limit ({limit:.0f} req/s), {mode}",
+                    values,
+                    LIMIT_SHARE,
+                    note=note,
+                )
     busy = []
     for mode in (*MODES, *PINNED, *LIGHT):
         for latency in latencies:
