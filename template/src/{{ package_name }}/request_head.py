@@ -33,7 +33,7 @@ import json
 import logging
 from http import HTTPStatus
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # nginx takes 32 KiB of request headers by default, Node.js 16 KiB.
 MAX_HEAD_BYTES = 65_536
@@ -102,7 +102,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
-        self.stop_body_timer()
+        if self.body_timer is not None:  # a body that took more than one chunk
+            self.stop_body_timer()
 
     def data_received(self, data: bytes) -> None:
         begun = self.heads_begun
@@ -110,8 +111,9 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         cycle = self.cycle
-        if self.body_timer is None and cycle is not None and self.awaits_body(cycle):
-            # A body still to come: its time starts.
+        # A body still to come, and its answer (not a GET's, whole in this chunk): its
+        # time starts.
+        if cycle and cycle.more_body and not cycle.response_complete and not self.body_timer:
             self.body_began, self.body_bytes = self.loop.time(), 0
             self.body_timer = self.loop.call_later(self.body_timeout, self.body_timed_out)
         if self.head_bytes is None:
@@ -144,11 +146,6 @@ class HeadLimitedProtocol(HttpToolsProtocol):
             return
         detail = f"The request line and headers took more than {self.head_timeout:g} s"
         self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
-
-    @staticmethod
-    def awaits_body(cycle: RequestResponseCycle) -> bool:
-        """Whether the request's body is still to come, and its answer too."""
-        return cycle.more_body and not cycle.response_complete
 
     def body_timed_out(self) -> None:
         self.body_timer = None
@@ -197,7 +194,7 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.stop_head_timer()
         answer = refusal(status, detail, self.server_state.default_headers)
         cycle = self.cycle
-        if cycle is not None and self.awaits_body(cycle):
+        if cycle is not None and cycle.more_body and not cycle.response_complete:
             # Refused for the body being read (malformed, or too slow): the answer to its
             # request, now (its handler sees the client gone), unless that has begun.
             if cycle.response_started:
