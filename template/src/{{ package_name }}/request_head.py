@@ -67,6 +67,8 @@ class HeadLimitedProtocol(HttpToolsProtocol):
     # so it is not counted (at most one chunk, 256 KiB, more is held than the limit).
     heads_begun = 0
     head_timer: asyncio.TimerHandle | None = None
+    # The request's URL so far; uvicorn sets it anew as each request begins.
+    url = b""
     # A refusal that waits for the answers to the requests before it on the connection.
     refusal: bytes | None = None
     # Seconds a body may take from the end of its head, and the bytes that earn one more.
@@ -173,7 +175,12 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         self.refuse(HTTPStatus.REQUEST_TIMEOUT, detail)
 
     def send_400_response(self, msg: str) -> None:
-        # uvicorn's `msg` says only that the request is not valid HTTP.
+        # uvicorn's `msg` says only that httptools refused the request. One reason is a URL
+        # it cannot parse for its length (over 65 535 bytes), in a head past the bound.
+        if len(self.url) > MAX_HEAD_BYTES:
+            detail = f"The request line and headers exceed {MAX_HEAD_BYTES} bytes"
+            self.refuse(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, detail)
+            return
         detail = "The request is not valid HTTP/1.1: its request line or a header is malformed"
         self.refuse(HTTPStatus.BAD_REQUEST, detail)
 
