@@ -292,6 +292,7 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
             if key not in cells:
                 continue
             values = per_repeat(cells, key, single, rps)
+            note = split_note(cells[key])
             if variant == "constant":
                 rows.append(
                     {
@@ -299,12 +300,21 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
                         "values": values,
                         "threshold": "",
                         "verdict": "-",
-                        "note": "",
+                        "note": note,
                     }
                 )
             else:
-                add(f"L = 0: {workers} processes / 1, {variant}", values, 1.6)
+                add(f"L = 0: {workers} processes / 1, {variant}", values, 1.6, note=note)
     return rows
+
+
+def split_note(repeats: dict[int, dict[str, Any]]) -> str:
+    """wrk's connections held by each worker, in each repeat: `12/8, 17/3`. Results from
+    before the harness counted them have none to give."""
+    splits: list[list[int]] = [repeats[r].get("connections_split", []) for r in sorted(repeats)]
+    if not all(splits):
+        return ""
+    return "connections per worker: " + ", ".join("/".join(map(str, s)) for s in splits)
 
 
 def budget_table(cells: Cells) -> list[str]:
