@@ -115,7 +115,12 @@ class HeadLimitedProtocol(HttpToolsProtocol):
         cycle = self.cycle
         # A body still to come, and its answer (not a GET's, whole in this chunk): its
         # time starts.
-        if cycle and cycle.more_body and not cycle.response_complete and not self.body_timer:
+        if (
+            cycle is not None
+            and cycle.more_body
+            and not cycle.response_complete
+            and self.body_timer is None
+        ):
             self.body_began, self.body_bytes = self.loop.time(), 0
             self.body_timer = self.loop.call_later(self.body_timeout, self.body_timed_out)
         if self.head_bytes is None:
