@@ -15,9 +15,11 @@ A cell is one variant at one L, in one process or two:
   each process and its threads on one core of its own (the service's cpu.py).
 
 Each repeat measures every L in turn (the order of the L rotating from repeat to repeat),
-and at each L every variant of that L back to back, the order rotating too; so a cell and
-the controls its targets are stated against are measured within a minute of each other,
-and the machine's drifting speed touches both alike.
+and at each L every variant of that L back to back, in ORDER: each list next to the
+control its target divides it by, or one cell from it, so the two are measured seconds
+apart and the machine's drifting speed touches both alike. The order runs forward in one
+repeat and backward in the next, so a drift that favours a cell over its control in one
+repeat favours the control in the next.
 """
 
 from dataclasses import dataclass
@@ -46,6 +48,23 @@ LIGHT = {"asyncio, 5 connections": "asyncio", "threadpool, 5 connections": "thre
 LIGHT_CONNECTIONS = 5
 # A mode on a server with each process pinned to one core (WEB_PIN_CPU): variant -> mode.
 PINNED = {"threadpool, one core": "threadpool"}
+
+
+# The order of an L's cells (variant, processes: 1, or 2 for several). Beside the bare
+# route, the two modes' lists (their L = 0 targets), and the pinned one a cell further;
+# beside the def route, the asyncio mode's (its L = 1 and 5 ms targets); the no-metrics
+# list two from the asyncio mode's; the rest after.
+ORDER = (
+    ("threadpool, one core", 1),
+    ("threadpool", 1),
+    ("constant", 1),
+    ("asyncio", 1),
+    ("def-route", 1),
+    (NO_METRICS, 1),
+    ("naive", 1),
+    *((variant, 2) for variant in ("asyncio", "threadpool", "threadpool, one core", "constant")),
+    *((variant, 1) for variant in LIGHT),
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +137,8 @@ class Plan:
     pinned_latencies: tuple[int, ...] = (0, 1, 5, 20)
 
     def cells(self, latency: int) -> list[Cell]:
-        """The cells at one L: both modes and the controls; two processes at L = 0 too."""
+        """The cells at one L, in ORDER: both modes and the controls; two processes at
+        L = 0 too."""
         cells = [Cell(variant, latency) for variant in MODES]
         if latency in self.pinned_latencies:
             cells += [Cell(variant, latency) for variant in PINNED]
@@ -131,17 +151,17 @@ class Plan:
             cells += [Cell(variant, latency) for variant in LIGHT]
         if latency == self.multi_latency:
             cells += [Cell(v, latency, self.multi_workers) for v in self.multi_variants]
-        return cells
+        return sorted(cells, key=lambda cell: ORDER.index((cell.variant, min(cell.workers, 2))))
 
     def schedule(self) -> list[tuple[int, Cell]]:
-        """(repeat, cell) in the order measured: L and variants rotating with the repeat."""
+        """(repeat, cell) in the order measured: the L rotating with the repeat, each L's
+        cells in ORDER, forward and backward in turn."""
         order = []
         for repeat in range(self.repeats):
             shift = repeat % len(self.latencies)
-            for index, latency in enumerate(self.latencies[shift:] + self.latencies[:shift]):
+            for latency in self.latencies[shift:] + self.latencies[:shift]:
                 cells = self.cells(latency)
-                turn = (repeat + index) % len(cells)
-                order += [(repeat, cell) for cell in cells[turn:] + cells[:turn]]
+                order += [(repeat, cell) for cell in (cells[::-1] if repeat % 2 else cells)]
         return order
 
     def servers(self) -> list[tuple[str, int, int, bool, bool]]:
