@@ -230,12 +230,11 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
         limit = CONNECTIONS / 0.020
         for mode in (*MODES, *PINNED):
             if (mode, 20, 1) in cells:
-                values = [v / limit for v in per_repeat(cells, (mode, 20, 1), None, rps)]
+                rates = per_repeat(cells, (mode, 20, 1), None, rps)
+                values = [rate / limit for rate in rates]
                 # Where the time beyond L goes: a connection's round (its request, the
                 # 20 ms, the answer), by Little's law, and how late the loop's timers ran.
-                rounds = [
-                    CONNECTIONS / v * 1000 for v in per_repeat(cells, (mode, 20, 1), None, rps)
-                ]
+                rounds = [CONNECTIONS / rate * 1000 for rate in rates]
                 late = per_repeat(cells, (mode, 20, 1), None, lambda c: float(c["lag_p50_ms"]))
                 note = (
                     f"a connection's round: {spread(rounds, 2)} ms; the loop's timers "
