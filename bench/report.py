@@ -308,7 +308,7 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
 
 
 def split_note(repeats: dict[int, dict[str, Any]]) -> str:
-    """wrk's connections held by each worker, in each repeat: `12/8, 17/3`. Results from
+    """wrk's connections held by each worker, in each repeat: `12/8, 20/0`. Results from
     before the harness counted them have none to give."""
     splits: list[list[int]] = [repeats[r].get("connections_split", []) for r in sorted(repeats)]
     if not all(splits):

@@ -199,7 +199,7 @@ class Server:
     def connections_per_process(self) -> list[int]:
         """How many of its clients' connections each of the server's processes holds now
         (established TCP on its port, from /proc), most first: how uvicorn's workers
-        split them. A process with none is left out."""
+        split them, a worker with none counted 0 (its supervisor holds none either)."""
         established = set()
         for table in ("tcp", "tcp6"):
             try:
@@ -219,7 +219,7 @@ class Server:
                 continue  # gone meanwhile
             if count := sum(link in established for link in links):
                 held.append(count)
-        return sorted(held, reverse=True)
+        return sorted(held + [0] * (self.workers - len(held)), reverse=True)
 
     def cpu_seconds(self) -> float:
         """User and system CPU of the server's processes (every thread of each), so far."""
