@@ -2,9 +2,10 @@
 
 GET /metrics answers in Prometheus's text format (METRICS_ENABLED=false: 404). Requests are
 counted by method, route template (`/books/{book_id}`, never the path itself) and status,
-with their durations; the bridge counts the calls it refuses and the Oracle errors it sees,
-by code (DPY-4024 is a call timeout). The pool's connections and the bridge's calls are
-read from them when a scrape asks, not kept up to date by every call.
+with their durations, and those the HTTP protocol refuses before the app, by status; the
+bridge counts the calls it refuses and the Oracle errors it sees, by code (DPY-4024 is a
+call timeout). The pool's connections and the bridge's calls are read from them when a
+scrape asks, not kept up to date by every call.
 
 With several worker processes (WEB_CONCURRENCY), a scrape reaches one of them. Set
 PROMETHEUS_MULTIPROC_DIR to an empty directory of their own, made before they start, and
@@ -55,7 +56,14 @@ REFUSED_LOGIN = REFUSED.labels(reason="credentials")
 ORACLE_ERRORS = Counter(
     "oracle_errors", "python-oracledb errors of database calls, by code", ["code"], registry=None
 )
-COUNTS = (REQUESTS, DURATION, REFUSED, ORACLE_ERRORS)
+# Counted by the HTTP protocol (request_head.py), for requests the app never sees.
+REQUESTS_REFUSED = Counter(
+    "http_requests_refused",
+    "HTTP requests refused before the app: malformed (400), too slow (408), too long (431)",
+    ["status"],
+    registry=None,
+)
+COUNTS = (REQUESTS, DURATION, REFUSED, ORACLE_ERRORS, REQUESTS_REFUSED)
 
 
 class Observed(Protocol):
