@@ -43,7 +43,10 @@ def test_the_budget_is_the_cpu_that_gives_the_wanted_rate(report: ModuleType) ->
 def test_the_model_gives_each_committed_cell_its_rate_from_its_cpu(report: ModuleType) -> None:
     # docs/performance.md reads each target as a CPU budget on the strength of this: for
     # every cell whose requests only queue at the server's core, the rate the model gives
-    # from the cell's CPU per request is the rate wrk measured, within 10%.
+    # from the cell's CPU per request is the rate wrk measured, within 10%. At L = 20 ms,
+    # where the server runs below a core, a round also takes what the model does not know
+    # of (a late timer, wake-ups, the loopback and wrk: about 1 ms, the docs' breakdown),
+    # so there the model is a bound the cells come under, never one they pass.
     results = json.loads((ROOT / "bench/results/results.json").read_text())
     checked = 0
     for cell in results["cells"]:
@@ -52,6 +55,9 @@ def test_the_model_gives_each_committed_cell_its_rate_from_its_cpu(report: Modul
         connections = 5 if "5 connections" in cell["variant"] else 20
         wait = cell["latency_ms"] / 1000
         modelled = report.throughput(connections, wait, cell["cpu_us_per_request"] / 1e6)
-        assert cell["rps"] / modelled == pytest.approx(1, abs=0.1), cell
+        if cell["latency_ms"] < 20:
+            assert cell["rps"] / modelled == pytest.approx(1, abs=0.1), cell
+        else:
+            assert 0.8 < cell["rps"] / modelled < 1.02, cell
         checked += 1
     assert checked >= 20
