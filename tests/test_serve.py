@@ -235,6 +235,30 @@ def test_web_concurrency_runs_that_many_worker_processes(rendered: Callable[[str
     assert "Traceback" not in output
 
 
+def test_with_a_multiprocess_directory_each_scrape_counts_every_worker(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """operations: with PROMETHEUS_MULTIPROC_DIR, a scrape, whichever worker answers it,
+    gives the requests every worker answered."""
+    port = free_port()
+    settings = {"WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    process = start(rendered("defaults"), port, **settings, **oracle_at(free_port()))
+    url = wait_until_live(process, port)  # one request to /health/live
+    sent = 1
+    # prometheus_client keeps each process's counts in a file named by its pid: go on until
+    # both workers have answered some (each request on a connection of its own).
+    while len({path.stem for path in tmp_path.glob("counter_*.db")}) < 2 and sent < 500:
+        httpx.get(f"{url}/health/live", timeout=10)
+        sent += 1
+    scrapes = [httpx.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
+    process.terminate()
+    output, _ = process.communicate(timeout=60)
+    assert len(list(tmp_path.glob("counter_*.db"))) == 2, output
+    line = f'http_requests_total{{method="GET",route="/health/live",status="200"}} {sent:.1f}'
+    for scrape in scrapes:
+        assert line in scrape.splitlines(), scrape
+
+
 def cores_of_each_thread(pid: int) -> set[str]:
     """The cores each thread of a process may run on, as the kernel lists them."""
     cores = set()
