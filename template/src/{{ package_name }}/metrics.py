@@ -1,11 +1,11 @@
 """Prometheus metrics: requests by route, and the bridge and its pool as a scrape finds them.
 
 GET /metrics answers in Prometheus's text format (METRICS_ENABLED=false: 404). Requests are
-counted by method, route template (`/books/{book_id}`, never the path itself) and status,
-with their durations, and those the HTTP protocol refuses before the app, by status; the
-bridge counts the calls it refuses and the Oracle errors it sees, by code (DPY-4024 is a
-call timeout). The pool's connections and the bridge's calls are read from them when a
-scrape asks, not kept up to date by every call.
+counted by method (OTHER for any but HTTP's own), route template (`/books/{book_id}`, never
+the path itself) and status, with their durations, and those the HTTP protocol refuses
+before the app, by status; the bridge counts the calls it refuses and the Oracle errors it
+sees, by code (DPY-4024 is a call timeout). The pool's connections and the bridge's calls
+are read from them when a scrape asks, not kept up to date by every call.
 
 With several worker processes (WEB_CONCURRENCY), a scrape reaches one of them. Set
 PROMETHEUS_MULTIPROC_DIR to an empty directory of their own, made before they start, and
@@ -32,6 +32,10 @@ PATH = "/metrics"
 UNMATCHED = "unmatched"
 # The status label of a request whose client left before any response.
 GONE = "499"
+# The method label: one of HTTP's own methods, or OTHER for any other token a client sends
+# (uvicorn's h11 protocol takes any), so clients cannot add label values without end.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+OTHER = "_OTHER"
 
 # The service's own counts: one set per process, as prometheus_client keeps them; each
 # scrape gathers them into a registry of its own.
@@ -154,7 +158,8 @@ class MetricsMiddleware:
             raise
         finally:
             route = scope.get("route")
-            key = (scope["method"], UNMATCHED if route is None else route.path, status)
+            method = scope["method"] if scope["method"] in METHODS else OTHER
+            key = (method, UNMATCHED if route is None else route.path, status)
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = self._labelled(*key)
