@@ -245,15 +245,16 @@ def test_with_a_multiprocess_directory_each_scrape_counts_every_worker(
     process = start(rendered("defaults"), port, **settings, **oracle_at(free_port()))
     url = wait_until_live(process, port)  # one request to /health/live
     sent = 1
-    # prometheus_client keeps each process's counts in a file named by its pid: go on until
-    # both workers have answered some (each request on a connection of its own).
-    while len({path.stem for path in tmp_path.glob("counter_*.db")}) < 2 and sent < 500:
+    # prometheus_client keeps each process's histograms in a file named by its pid, made
+    # with the first request a process times: go on until both workers have answered some
+    # (each request on a connection of its own), so neither one's counts are the total.
+    while len(list(tmp_path.glob("histogram_*.db"))) < 2 and sent < 500:
         httpx.get(f"{url}/health/live", timeout=10)
         sent += 1
     scrapes = [httpx.get(f"{url}/metrics", timeout=10).text for _ in range(6)]
     process.terminate()
     output, _ = process.communicate(timeout=60)
-    assert len(list(tmp_path.glob("counter_*.db"))) == 2, output
+    assert len(list(tmp_path.glob("histogram_*.db"))) == 2, output
     line = f'http_requests_total{{method="GET",route="/health/live",status="200"}} {sent:.1f}'
     for scrape in scrapes:
         assert line in scrape.splitlines(), scrape

@@ -1,7 +1,7 @@
 """Prometheus metrics: requests by route, and the bridge and its pool as a scrape finds them.
 
 GET /metrics answers in Prometheus's text format (METRICS_ENABLED=false: 404). Requests are
-counted by method (OTHER for any but HTTP's own), route template (`/books/{book_id}`, never
+counted by method (_OTHER for any but HTTP's own), route template (`/books/{book_id}`, never
 the path itself) and status, with their durations, and those the HTTP protocol refuses
 before the app, by status; the bridge counts the calls it refuses and the Oracle errors it
 sees, by code (DPY-4024 is a call timeout). The pool's connections and the bridge's calls
