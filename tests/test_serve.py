@@ -112,7 +112,7 @@ def test_ready_answers_503_problem_json(service: str) -> None:
         (
             "POST",
             "/books",
-            {"title": "Dune", "isbn": "9780441013593", "price": "9.9", "in_print": 1},
+            {"title": "Dune", "isbn": "9780441013593", "price": "9.9", "in_print": True},
         ),
         ("DELETE", "/books/1", None),
     ],

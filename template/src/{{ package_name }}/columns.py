@@ -9,17 +9,60 @@ as a datetime at midnight. Each converter passes None through, for optional fiel
 """
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Annotated, Any, overload
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+# A request's values must take the forms its OpenAPI schema gives them, no others. Pydantic
+# reads more: "12" and true as the integers 12 and 1; 1, "yes" and "on" as true; "1e2",
+# " 1" and "1_000" as decimals; "2024-01-01T00:00:00Z" as a date. A client that checks its
+# requests against the schema, or a tool that tests the service by it, would find the
+# service taking what the schema refuses. So each type here refuses what its schema does.
+
+
+def a_json_integer(value: object) -> object:
+    """Refuse text and booleans for an integer, as its schema ("type": "integer") does."""
+    if isinstance(value, str | bool):
+        raise ValueError("it must be a JSON integer, not text or a boolean")
+    return value
+
 
 # Keys and versions live in NUMBER(19) and start at 1: an identity, and the first version.
 KEY_MAX = 10**19 - 1
-Version = Annotated[int, Field(ge=1, le=KEY_MAX)]
-# An int field lives in NUMBER(19): a 64-bit integer.
-BigInt = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+# FastAPI writes a body's bounds into the OpenAPI document as floats (its `Schema` model,
+# fastapi/openapi/models.py): 10 ** 19 - 1 would read 1e+19, which allows 10 ** 19. So the
+# bound is exclusive, 10 ** 19, which a float and its text both hold exactly.
+Version = Annotated[int, Field(ge=1, lt=KEY_MAX + 1), BeforeValidator(a_json_integer)]
+
+
+def int64(schema: dict[str, Any]) -> None:
+    """A 64-bit integer's schema: OpenAPI's format "int64", which is exactly its range.
+    As floats, its bounds would be written 9.223372036854776e+18, which is 2 ** 63 to a
+    float but 9223372036854776000 to a tool that reads the text as a decimal."""
+    del schema["minimum"], schema["maximum"]
+    schema["format"] = "int64"
+
+
+# An int field lives in NUMBER(19): a 64-bit integer. A stored one is not checked again.
+INT64 = Field(ge=-(2**63), le=2**63 - 1, json_schema_extra=int64)
+BigInt = Annotated[int, INT64, BeforeValidator(a_json_integer)]
+StoredBigInt = Annotated[int, INT64]
+# JSON's true and false, not 0, 1 or words.
+Bool = StrictBool
 
 
 def varchar2(max_length: int) -> Any:
@@ -32,21 +75,72 @@ def varchar2(max_length: int) -> Any:
     return Field(min_length=1, max_length=max_length)
 
 
-def number(precision: int, scale: int) -> Any:
-    """The rules of a NUMBER(precision, scale) column, stated in the OpenAPI schema too.
+def number(precision: int, scale: int) -> "NumberColumn":
+    """The rules of a NUMBER(precision, scale) column, stated in the OpenAPI schema too."""
+    return NumberColumn(precision, scale)
+
+
+@dataclass(frozen=True)
+class NumberColumn:
+    """A NUMBER(precision, scale) column's rules for a Decimal field, in its schema too.
 
     At most `scale` places after the point, and less than 10 ** (precision - scale) either
     way: together, at most `precision` digits. Not pydantic's `max_digits`, which counts
     the 0 before the point of a zero, so a NUMBER(2, 2) would refuse the 0 it holds.
+
+    A JSON number, or its text: digits with at most one point (`decimal_text`), as the
+    service writes a decimal. The schema says both, the places as `multipleOf`.
     """
-    bound = 10 ** (precision - scale)
-    return Field(
-        decimal_places=scale, gt=-bound, lt=bound, description=number_rules(precision, scale)
-    )
+
+    precision: int
+    scale: int
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        bound = 10 ** (self.precision - self.scale)
+        rules = Field(decimal_places=self.scale, gt=-bound, lt=bound)
+        checked = handler.generate_schema(Annotated[source, rules])
+        return core_schema.no_info_before_validator_function(self.written_plainly, checked)
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return described(handler(schema), self.precision, self.scale)
+
+    def written_plainly(self, value: object) -> object:
+        text = decimal_text(self.precision, self.scale)
+        if isinstance(value, str) and not text.fullmatch(value):
+            rules = number_rules(self.precision, self.scale).lower()
+            raise ValueError(f"as text: digits, one point at most, a sign if any; {rules}")
+        return value
+
+
+@cache
+def decimal_text(precision: int, scale: int) -> re.Pattern[str]:
+    """The text of a NUMBER(precision, scale)'s value: an optional sign, then at most
+    precision - scale digits before the point and scale after it, but for zeros leading or
+    trailing. ASCII digits only; no exponent, no spaces, no separators."""
+    whole = precision - scale
+    before = "0*[0-9]{1," + str(whole) + "}" if whole else "0+"
+    after = r"(\.[0-9]{1," + str(scale) + "}0*)?" if scale else r"(\.0+)?"
+    return re.compile(f"^[+-]?{before}{after}$")
 
 
 def number_rules(precision: int, scale: int) -> str:
     return f"At most {precision} digits, {scale} of them after the decimal point"
+
+
+def described(json_schema: JsonSchemaValue, precision: int, scale: int) -> JsonSchemaValue:
+    """A decimal's schema with its column's rules: its text's pattern, a number's places.
+
+    A request's decimal is a JSON number or its text; a response's, its text.
+    """
+    text = {"pattern": decimal_text(precision, scale).pattern}
+    for form in json_schema.get("anyOf", [json_schema]):
+        form.update({"multipleOf": 10.0**-scale} if form["type"] == "number" else text)
+    json_schema["description"] = number_rules(precision, scale)
+    return json_schema
 
 
 def in_utc_range(value: datetime) -> datetime:
@@ -66,18 +160,39 @@ def written_as_text(value: object) -> object:
     return value
 
 
-# A DATE: a date written YYYY-MM-DD.
-Date = Annotated[date, BeforeValidator(written_as_text)]
-
-# The fraction of a second in an ISO 8601 timestamp's text.
-FRACTION = re.compile(r"\d\d:\d\d:\d\d[.,](\d+)")
+# A DATE: a date written YYYY-MM-DD, as its schema's format ("date", RFC 3339's full-date)
+# has it. Pydantic would also read a timestamp at midnight as its date.
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def to_the_microsecond(value: object) -> object:
-    """Refuse a timestamp written to more than the microsecond a TIMESTAMP(6) holds, as a
-    datetime would silently drop the rest."""
-    fraction = FRACTION.search(value) if isinstance(value, str) else None
-    if fraction and len(fraction[1].rstrip("0")) > 6:
+def written_as_a_date(value: object) -> object:
+    if isinstance(value, str) and not DATE_TEXT.fullmatch(value):
+        raise ValueError("it must be a date written YYYY-MM-DD")
+    return written_as_text(value)
+
+
+Date = Annotated[date, BeforeValidator(written_as_a_date)]
+
+# A TIMESTAMP's text, as its schema's format ("date-time", RFC 3339) has it: the seconds,
+# any fraction after a point, and Z or the offset with its colon. Pydantic would also read
+# a space for the T, no seconds, and an offset without its colon.
+TIMESTAMP_TEXT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.([0-9]+))?(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def written_as_a_timestamp(value: object) -> object:
+    """Refuse a timestamp in any other form, or written to more than the microsecond a
+    TIMESTAMP(6) holds, as a datetime would silently drop the rest."""
+    if not isinstance(value, str):
+        return written_as_text(value)
+    written = TIMESTAMP_TEXT.fullmatch(value)
+    if not written:
+        raise ValueError(
+            "it must be an RFC 3339 timestamp: YYYY-MM-DDTHH:MM:SS, any fraction of a second, "
+            "then Z or the offset (+HH:MM)"
+        )
+    if written[1] and len(written[1].rstrip("0")) > 6:
         raise ValueError("it may give at most 6 digits of a second (microseconds)")
     return value
 
@@ -88,8 +203,7 @@ TIMESTAMP_RULES = (
 )
 Timestamp = Annotated[
     AwareDatetime,
-    BeforeValidator(written_as_text),
-    BeforeValidator(to_the_microsecond),
+    BeforeValidator(written_as_a_timestamp),
     AfterValidator(in_utc_range),
     Field(description=TIMESTAMP_RULES),
 ]
@@ -105,9 +219,45 @@ StoredDate = date
 StoredTimestamp = Annotated[AwareDatetime, Field(description=TIMESTAMP_RULES)]
 
 
-def stored_number(precision: int, scale: int) -> Any:
+def stored_number(precision: int, scale: int) -> "StoredNumberColumn":
     """A NUMBER(precision, scale) column's value, described as `number` describes it."""
-    return Field(description=number_rules(precision, scale))
+    return StoredNumberColumn(precision, scale)
+
+
+@dataclass(frozen=True)
+class StoredNumberColumn:
+    """A stored NUMBER(precision, scale) value: described as `NumberColumn` describes it,
+    and written as its text is (`decimal_text`), which a client may send back as it is.
+
+    A Decimal is written with an exponent below 1e-6 (str() writes 1E-7), so a column with
+    more than 6 places writes its values with `format`; the others never need it, and are
+    spared the call: Oracle's value is read as digits (`fetch_decimals`), never with a
+    positive exponent.
+    """
+
+    precision: int
+    scale: int
+
+    def __get_pydantic_core_schema__(
+        self, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> CoreSchema:
+        if self.scale <= 6:
+            return handler(source)
+        return core_schema.decimal_schema(
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                written_out, return_schema=core_schema.str_schema(), when_used="json"
+            )
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return described(handler(schema), self.precision, self.scale)
+
+
+def written_out(value: Decimal) -> str:
+    """A Decimal's digits, with no exponent: 1E-7 as 0.0000001."""
+    return format(value, "f")
 
 
 @overload

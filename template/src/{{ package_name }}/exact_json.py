@@ -1,4 +1,5 @@
-"""Request bodies read with every digit of their numbers, for the resources' routers.
+"""Request bodies read with every digit of their numbers, and query parameters given once,
+for the resources' routers (and yours, in routes.py).
 
 JSON has one kind of number. Python's json module reads one with a fraction or an exponent
 as a float, which holds 15 to 17 significant digits, so a decimal(18, 2) field sent
@@ -19,7 +20,9 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.datastructures import QueryParams
 
 ZERO = Decimal(0)
 TOO_SMALL = Decimal("1e-131")
@@ -58,18 +61,54 @@ class ExactJSONRequest(Request):
                 raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
             except RecursionError:
                 raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+            if isinstance(self._json, Decimal):
+                # A body that is a number alone, such as 0.0, is refused as JSON that is not
+                # an object is. FastAPI validates a body with `from_attributes`, and pydantic
+                # would read a Decimal as an object whose attributes are the fields: a model
+                # whose every field is optional would take it, each field left out.
+                self._json = float(self._json)
         return self._json
 
 
 class ExactJSONRoute(APIRoute):
-    """A route whose JSON body is read by `ExactJSONRequest`; one with no body, as is."""
+    """A route whose JSON body is read by `ExactJSONRequest`, and whose query parameters
+    may each be given once; one with neither, as is.
+
+    FastAPI reads the last of a query parameter given more than once: `?limit=x&limit=5`
+    would be served where `?limit=x` is refused, and a proxy or a log that reads the first
+    would see another request than the one served. So such a request is refused (422).
+    """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
-        if self.body_field is None:
+        names = [parameter.alias for parameter in self.dependant.query_params]
+        exact_body = self.body_field is not None
+        if not names and not exact_body:
             return handler
 
-        async def exact(request: Request) -> Response:
-            return await handler(ExactJSONRequest(request.scope, request.receive))
+        async def checked(request: Request) -> Response:
+            if names:
+                given_once(request.query_params, names)
+            if exact_body:
+                request = ExactJSONRequest(request.scope, request.receive)
+            return await handler(request)
 
-        return exact
+        return checked
+
+
+def given_once(given: QueryParams, names: list[str]) -> None:
+    """Refuse each of `names` that the query gives more than once."""
+    if len(given.multi_items()) == len(given):
+        return  # no name given twice, the usual case, at the cost of two lengths
+    errors = [
+        {
+            "type": "repeated",
+            "loc": ("query", name),
+            "msg": "Give this parameter once",
+            "input": given.getlist(name),
+        }
+        for name in names
+        if len(given.getlist(name)) > 1
+    ]
+    if errors:
+        raise RequestValidationError(errors)
