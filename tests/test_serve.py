@@ -144,6 +144,27 @@ def test_the_log_holds_no_password_and_no_traceback(rendered: Callable[[str], Pa
     assert "Traceback" not in output
 
 
+def test_a_log_reader_that_stalls_never_holds_up_the_service(
+    rendered: Callable[[str], Path],
+) -> None:
+    """stdout and stderr are pipes that nobody reads here, as a container runtime's whose
+    log driver stalls: once a pipe is full, each write to it waits."""
+    port = free_port()
+    process = start(rendered("defaults"), port, **oracle_at(free_port()))
+    url = wait_until_live(process, port)
+    with httpx.Client(base_url=url, timeout=10) as client:
+        # Each answer logs its access line and a warning, about 300 bytes in all: 2000 of
+        # them are far past a pipe's 64 KiB.
+        statuses = {client.get("/books").status_code for _ in range(2000)}
+        live = client.get("/health/live")
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    assert statuses == {503}
+    assert live.status_code == 200
+    # And nothing lost: the lines waited for the reader (up to 10 000 of them).
+    assert output.count('"GET /books HTTP/1.1" 503') == 2000
+
+
 def test_json_logs_are_one_object_per_line_with_the_request_id(
     rendered: Callable[[str], Path],
 ) -> None:

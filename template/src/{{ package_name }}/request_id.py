@@ -6,12 +6,20 @@ carry it too (the bridge copies the context into the thread). With tracing, the 
 span carries it as well.
 """
 
+import atexit
+import itertools
 import json
 import logging
+import queue
 import re
 import secrets
+import sys
+import threading
+import time
+from contextlib import suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 from opentelemetry import trace
 from starlette.datastructures import Headers, MutableHeaders
@@ -83,13 +91,100 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class LogWriter:
+    """Writes log lines from a thread of its own, so the event loop never waits for the
+    log's reader. stderr and stdout are pipes the container runtime reads; a reader that
+    falls behind (a slow disk, a stalled log driver) fills the pipe, and each write then
+    blocks until it reads again, on the event loop: every request, and the access log's
+    line for each, would wait for it.
+
+    At most `limit` lines wait. Past that a line is dropped and counted, and the count is
+    written once the reader takes lines again. At exit, what waits is written, for up to
+    `exit_wait` seconds: a reader that never comes back cannot hold up the exit.
+    """
+
+    BATCH = 512  # lines written at once, when that many wait
+
+    def __init__(self, limit: int = 10_000, exit_wait: float = 2.0) -> None:
+        self._lines: queue.Queue[tuple[TextIO, str] | None] = queue.Queue(limit)
+        self._exit_wait = exit_wait
+        self._dropped = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._write, name="log-writer", daemon=True)
+        self._thread.start()
+        atexit.register(self.close)
+
+    def put(self, stream: TextIO, line: str) -> None:
+        """Leave `line` to be written to `stream`; drop it if too many wait."""
+        if not self._thread.is_alive():  # closed: at exit, after the last line waited
+            write(stream, line + "\n")
+            return
+        try:
+            self._lines.put_nowait((stream, line))
+        except queue.Full:
+            with self._lock:
+                self._dropped += 1
+
+    def close(self) -> None:
+        """Write what waits, then stop; for `exit_wait` seconds at most."""
+        deadline = time.monotonic() + self._exit_wait
+        with suppress(queue.Full):
+            self._lines.put(None, timeout=self._exit_wait)
+        self._thread.join(max(0.0, deadline - time.monotonic()))
+
+    def _write(self) -> None:
+        while True:
+            waiting = [self._lines.get()]
+            with suppress(queue.Empty):
+                while len(waiting) < self.BATCH and waiting[-1] is not None:
+                    waiting.append(self._lines.get_nowait())
+            lines = [item for item in waiting if item is not None]
+            # One write for each run of lines to the same stream, in the order logged.
+            for stream, run in itertools.groupby(lines, key=lambda item: item[0]):
+                write(stream, "".join(line + "\n" for _, line in run))
+            with self._lock:
+                dropped, self._dropped = self._dropped, 0
+            if dropped:
+                note = f"{dropped} log lines were dropped: the log's reader fell behind\n"
+                write(sys.stderr, note)
+            if waiting[-1] is None:
+                return
+
+
+def write(stream: TextIO, text: str) -> None:
+    """Write and flush, as logging's StreamHandler does; a closed stream loses the text."""
+    with suppress(OSError, ValueError):
+        stream.write(text)
+        stream.flush()
+
+
+class BackgroundHandler(logging.Handler):
+    """A stream's handler whose records are formatted where they are logged, and written
+    by the `LogWriter`."""
+
+    def __init__(self, stream: TextIO, writer: LogWriter) -> None:
+        super().__init__()
+        self.stream = stream
+        self.writer = writer
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        self.writer.put(self.stream, line)
+
+
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     """Log to stderr with time, level, logger and request id, unless logging is set up:
-    as text lines, or as JSON objects, uvicorn's own records among them."""
+    as text lines, or as JSON objects, uvicorn's own records among them. Every line,
+    uvicorn's too, is written by a `LogWriter`, never on the event loop."""
     root = logging.getLogger()
     if root.handlers:
         return
-    handler = logging.StreamHandler()
+    writer = LogWriter()
+    handler = BackgroundHandler(sys.stderr, writer)
     handler.addFilter(RequestIdFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -102,5 +197,23 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
         handler.setFormatter(
             OneLineFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
+        # uvicorn's own handlers keep their formats and streams, written by the writer too.
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+            uvicorn_logger = logging.getLogger(name)
+            uvicorn_logger.handlers = [
+                in_background(each, writer) for each in uvicorn_logger.handlers
+            ]
     root.addHandler(handler)
     root.setLevel(level)
+
+
+def in_background(handler: logging.Handler, writer: LogWriter) -> logging.Handler:
+    """A stream handler's records, written by `writer`; another handler as it is."""
+    if not isinstance(handler, logging.StreamHandler):
+        return handler
+    background = BackgroundHandler(handler.stream, writer)
+    background.setFormatter(handler.formatter)
+    background.setLevel(handler.level)
+    for each in handler.filters:
+        background.addFilter(each)
+    return background
