@@ -36,8 +36,8 @@ def test_the_service_keeps_to_its_openapi_document(
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "on_standin:app", "--app-dir", str(SERVED)]
     log = tmp_path / "service.log"
-    # To a file: the service logs a line for each request refused by Oracle's rules (a
-    # unique value taken), and a pipe no one reads would fill and hold up its event loop.
+    # To a file, whole for the failure's message: the service logs a line for each request
+    # Oracle's rules refuse (a unique value taken), more than a pipe holds unread.
     with log.open("w") as output:
         process = subprocess.Popen(
             [*command, "--port", str(port), "--log-level", "warning"],
