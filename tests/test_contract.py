@@ -11,14 +11,13 @@ this finds. `CONTRACT_EXAMPLES=500 scripts/test tests/test_contract.py` tries mo
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import captured, environment
+from tests.test_serve import wait_until_live
 from tests.unreachable import free_port
 
 EXAMPLES = int(os.environ.get("CONTRACT_EXAMPLES", "50"))
@@ -53,7 +52,7 @@ def test_the_service_keeps_to_its_openapi_document(
             stderr=subprocess.STDOUT,
         )
     try:
-        url = live(process, port, log)
+        url = wait_until_live(process, port, log)
         checks = ["--checks", "all", "--max-examples", str(EXAMPLES), "--workers", "1"]
         # Run from the test's own directory, where it keeps its example database
         # (.hypothesis), so the rendered project stays as rendered for the other tests.
@@ -66,17 +65,3 @@ def test_the_service_keeps_to_its_openapi_document(
     found = f"{result.stdout[-8000:]}\n{result.stderr[-2000:]}\n{log.read_text()[-3000:]}"
     assert result.returncode == 0, found
     assert "No issues found" in result.stdout, found
-
-
-def live(process: subprocess.Popen[bytes], port: int, log: Path) -> str:
-    """The service's base URL, once it answers; fails with its log if it never does."""
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            httpx.get(f"{url}/health/live", timeout=1)
-            return url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"the service did not start:\n{log.read_text()}")

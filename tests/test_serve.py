@@ -58,8 +58,11 @@ def oracle_at(port: int) -> dict[str, str]:
     }
 
 
-def wait_until_live(process: subprocess.Popen[str], port: int) -> str:
-    """The service's base URL, once it answers; fails with its output if it never does."""
+def wait_until_live(
+    process: subprocess.Popen[str] | subprocess.Popen[bytes], port: int, log: Path | None = None
+) -> str:
+    """The service's base URL, once it answers; fails with its output (in `log`, if it
+    writes there) if it never does."""
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
@@ -69,7 +72,8 @@ def wait_until_live(process: subprocess.Popen[str], port: int) -> str:
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    pytest.fail(f"the service did not start:\n{process.communicate()[0]}")
+    output = log.read_text() if log else process.communicate()[0]
+    pytest.fail(f"the service did not start:\n{output!s}")
 
 
 @pytest.fixture(scope="module")
