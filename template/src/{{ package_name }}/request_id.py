@@ -109,14 +109,16 @@ class LogWriter:
         self._lines: queue.Queue[tuple[TextIO, str] | None] = queue.Queue(limit)
         self._exit_wait = exit_wait
         self._dropped = 0
+        self._closed = False
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._write, name="log-writer", daemon=True)
         self._thread.start()
         atexit.register(self.close)
 
     def put(self, stream: TextIO, line: str) -> None:
-        """Leave `line` to be written to `stream`; drop it if too many wait."""
-        if not self._thread.is_alive():  # closed: at exit, after the last line waited
+        """Leave `line` to be written to `stream`; drop it if too many wait. Once the
+        writer is closed, write it here."""
+        if self._closed:
             write(stream, line + "\n")
             return
         try:
@@ -125,8 +127,19 @@ class LogWriter:
             with self._lock:
                 self._dropped += 1
 
+    def flush(self) -> None:
+        """Wait until what waits is written; for `exit_wait` seconds at most. logging's
+        own shutdown calls it, os._exit after it included."""
+        done = self._lines.all_tasks_done
+        with done:
+            done.wait_for(lambda: not self._lines.unfinished_tasks, self._exit_wait)
+
     def close(self) -> None:
-        """Write what waits, then stop; for `exit_wait` seconds at most."""
+        """Write what waits, then stop; for `exit_wait` seconds at most. Lines logged
+        afterwards are written as they are logged."""
+        if self._closed:
+            return
+        self._closed = True
         deadline = time.monotonic() + self._exit_wait
         with suppress(queue.Full):
             self._lines.put(None, timeout=self._exit_wait)
@@ -147,6 +160,8 @@ class LogWriter:
             if dropped:
                 note = f"{dropped} log lines were dropped: the log's reader fell behind\n"
                 write(sys.stderr, note)
+            for _ in waiting:
+                self._lines.task_done()
             if waiting[-1] is None:
                 return
 
@@ -175,14 +190,17 @@ class BackgroundHandler(logging.Handler):
             return
         self.writer.put(self.stream, line)
 
+    def flush(self) -> None:
+        self.writer.flush()
 
-def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
+
+def configure_logging(level: str = "INFO", log_format: str = "text") -> LogWriter | None:
     """Log to stderr with time, level, logger and request id, unless logging is set up:
     as text lines, or as JSON objects, uvicorn's own records among them. Every line,
-    uvicorn's too, is written by a `LogWriter`, never on the event loop."""
+    uvicorn's too, is written by the `LogWriter` returned, never on the event loop."""
     root = logging.getLogger()
     if root.handlers:
-        return
+        return None
     writer = LogWriter()
     handler = BackgroundHandler(sys.stderr, writer)
     handler.addFilter(RequestIdFilter())
@@ -205,6 +223,7 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
             ]
     root.addHandler(handler)
     root.setLevel(level)
+    return writer
 
 
 def in_background(handler: logging.Handler, writer: LogWriter) -> logging.Handler:
