@@ -99,8 +99,9 @@ class LogWriter:
     line for each, would wait for it.
 
     At most `limit` lines wait. Past that a line is dropped and counted, and the count is
-    written once the reader takes lines again. At exit, what waits is written, for up to
-    `exit_wait` seconds: a reader that never comes back cannot hold up the exit.
+    written once the reader takes lines again. Closed (at shutdown, or at exit), it writes
+    what waits, for up to `exit_wait` seconds: a reader that never comes back cannot hold
+    up the exit.
     """
 
     BATCH = 512  # lines written at once, when that many wait
@@ -128,8 +129,11 @@ class LogWriter:
                 self._dropped += 1
 
     def flush(self) -> None:
-        """Wait until what waits is written; for `exit_wait` seconds at most. logging's
-        own shutdown calls it, os._exit after it included."""
+        """Wait until what waits is written; for `exit_wait` seconds at most. Through each
+        handler, `logging.shutdown` calls it: at exit, and before the threadpool mode's
+        `os._exit`. Once closed, there is nothing to wait for."""
+        if self._closed:
+            return
         done = self._lines.all_tasks_done
         with done:
             done.wait_for(lambda: not self._lines.unfinished_tasks, self._exit_wait)
