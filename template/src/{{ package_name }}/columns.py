@@ -81,7 +81,21 @@ def number(precision: int, scale: int) -> "NumberColumn":
 
 
 @dataclass(frozen=True)
-class NumberColumn:
+class DescribedNumber:
+    """A Decimal field of a NUMBER(precision, scale) column, its rules in its schema
+    (`described`), whether they are checked (`NumberColumn`) or not (`StoredNumberColumn`)."""
+
+    precision: int
+    scale: int
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return described(handler(schema), self.precision, self.scale)
+
+
+@dataclass(frozen=True)
+class NumberColumn(DescribedNumber):
     """A NUMBER(precision, scale) column's rules for a Decimal field, in its schema too.
 
     At most `scale` places after the point, and less than 10 ** (precision - scale) either
@@ -92,9 +106,6 @@ class NumberColumn:
     service writes a decimal. The schema says both, the places as `multipleOf`.
     """
 
-    precision: int
-    scale: int
-
     def __get_pydantic_core_schema__(
         self, source: type[Any], handler: GetCoreSchemaHandler
     ) -> CoreSchema:
@@ -102,11 +113,6 @@ class NumberColumn:
         rules = Field(decimal_places=self.scale, gt=-bound, lt=bound)
         checked = handler.generate_schema(Annotated[source, rules])
         return core_schema.no_info_before_validator_function(self.written_plainly, checked)
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        return described(handler(schema), self.precision, self.scale)
 
     def written_plainly(self, value: object) -> object:
         text = decimal_text(self.precision, self.scale)
@@ -227,7 +233,7 @@ def stored_number(precision: int, scale: int) -> "StoredNumberColumn":
 
 
 @dataclass(frozen=True)
-class StoredNumberColumn:
+class StoredNumberColumn(DescribedNumber):
     """A stored NUMBER(precision, scale) value: described as `NumberColumn` describes it,
     and written as its text is (`decimal_text`), which a client may send back as it is.
 
@@ -236,9 +242,6 @@ class StoredNumberColumn:
     spared the call: Oracle's value is read as digits (`fetch_decimals`), never with a
     positive exponent.
     """
-
-    precision: int
-    scale: int
 
     def __get_pydantic_core_schema__(
         self, source: type[Any], handler: GetCoreSchemaHandler
@@ -250,11 +253,6 @@ class StoredNumberColumn:
                 written_out, return_schema=core_schema.str_schema(), when_used="json"
             )
         )
-
-    def __get_pydantic_json_schema__(
-        self, schema: CoreSchema, handler: GetJsonSchemaHandler
-    ) -> JsonSchemaValue:
-        return described(handler(schema), self.precision, self.scale)
 
 
 def written_out(value: Decimal) -> str:
