@@ -203,8 +203,8 @@ Date = Annotated[date, BeforeValidator(written_as_a_date)]
 # any fraction after a point, and Z or the offset with its colon. Pydantic would also read
 # a space for the T, no seconds, and an offset without its colon.
 TIMESTAMP_TEXT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}"  # the date, T, the time
-    r"(?:\.([0-9]+))?"  # a fraction of a second
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})"  # date, T, time
+    r"(?:\.(?P<fraction>[0-9]+))?"  # a fraction of a second
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"  # Z, or the offset
 )
 
@@ -220,14 +220,17 @@ def written_as_a_timestamp(value: object) -> object:
             "it must be an RFC 3339 timestamp: YYYY-MM-DDTHH:MM:SS, any fraction of a second, "
             "then Z or the offset (+HH:MM)"
         )
-    if written[1] and len(written[1].rstrip("0")) > 6:
+    if written["fraction"] and len(written["fraction"].rstrip("0")) > 6:
         raise ValueError("it may give at most 6 digits of a second (microseconds)")
+    if written["second"] == "60":
+        # RFC 3339 allows one; a datetime and a TIMESTAMP both stop at 59.
+        raise ValueError("a leap second (:60) cannot be stored: seconds go from 00 to 59")
     return value
 
 
 TIMESTAMP_RULES = (
-    "With its UTC offset, to the microsecond at most; the UTC value falls within the years "
-    "1 to 9999"
+    "With its UTC offset, to the microsecond at most, and no leap second (:60); the UTC "
+    "value falls within the years 1 to 9999"
 )
 Timestamp = Annotated[
     AwareDatetime,
