@@ -337,6 +337,26 @@ def send_an_endless_head(port: int) -> tuple[bytes, int]:
     return b"", sent
 
 
+def test_the_image_names_no_server_software(rendered: Callable[[str], Path]) -> None:
+    """uvicorn says `server: uvicorn` on every answer unless told not to."""
+    project, port = rendered("defaults"), free_port()
+    process = launch(project, image_command(project, port), **oracle_at(free_port()))
+    url = wait_until_live(process, port)
+    try:
+        answers = [httpx.get(f"{url}/health/live"), httpx.get(f"{url}/nowhere")]
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nNo colon here\r\n\r\n")
+            refusal = sock.recv(65_536)
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert [answer.status_code for answer in answers] == [200, 404]
+    for answer in answers:
+        assert "server" not in answer.headers, answer.headers
+    assert refusal.startswith(b"HTTP/1.1 400 Bad Request\r\n"), refusal
+    assert b"\r\nserver:" not in refusal.lower(), refusal
+
+
 def test_the_image_bounds_a_request_head_and_serves_one_within_the_bound(
     rendered: Callable[[str], Path],
 ) -> None:
