@@ -71,13 +71,14 @@ def free_port() -> int:
 
 def uvicorn_arguments(port: int) -> list[str]:
     """Python's arguments to serve bench/service.py on `port` as the image serves the app:
-    its HTTP protocol, no access log."""
+    its HTTP protocol, no Server header, no access log."""
     return [
         "-m",
         "uvicorn",
         "service:app",
         "--port",
         str(port),
+        "--no-server-header",
         "--no-access-log",
         "--log-level",
         "warning",
