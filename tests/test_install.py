@@ -134,6 +134,9 @@ def test_scripts_serve_starts_the_service(installed: tuple[Path, str]) -> None:
     with running(command, project) as (url, process):
         response = httpx.get(f"{url}/health/live", timeout=5)
     assert response.status_code == 200, process.communicate()[0]
+    # The image's headers (tests/test_serve.py): no Server header, nosniff.
+    assert "server" not in response.headers
+    assert response.headers["x-content-type-options"] == "nosniff"
 
 
 def test_uvicorn_with_a_logging_configuration_of_its_own_is_left_alone(

@@ -337,8 +337,11 @@ def send_an_endless_head(port: int) -> tuple[bytes, int]:
     return b"", sent
 
 
-def test_the_image_names_no_server_software(rendered: Callable[[str], Path]) -> None:
-    """uvicorn says `server: uvicorn` on every answer unless told not to."""
+def test_the_image_names_no_server_software_and_says_nosniff(
+    rendered: Callable[[str], Path],
+) -> None:
+    """uvicorn says `server: uvicorn` on every answer unless told not to; and nosniff keeps
+    a browser from reading an answer as HTML."""
     project, port = rendered("defaults"), free_port()
     process = launch(project, image_command(project, port), **oracle_at(free_port()))
     url = wait_until_live(process, port)
@@ -353,8 +356,10 @@ def test_the_image_names_no_server_software(rendered: Callable[[str], Path]) -> 
     assert [answer.status_code for answer in answers] == [200, 404]
     for answer in answers:
         assert "server" not in answer.headers, answer.headers
+        assert answer.headers.get_list("x-content-type-options") == ["nosniff"]
     assert refusal.startswith(b"HTTP/1.1 400 Bad Request\r\n"), refusal
     assert b"\r\nserver:" not in refusal.lower(), refusal
+    assert b"\r\nx-content-type-options: nosniff\r\n" in refusal.lower(), refusal
 
 
 def test_the_image_bounds_a_request_head_and_serves_one_within_the_bound(
