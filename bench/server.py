@@ -71,7 +71,7 @@ def free_port() -> int:
 
 def uvicorn_arguments(port: int) -> list[str]:
     """Python's arguments to serve bench/service.py on `port` as the image serves the app:
-    its HTTP protocol, no Server header, no access log."""
+    its HTTP protocol, its headers, no access log."""
     return [
         "-m",
         "uvicorn",
@@ -79,6 +79,8 @@ def uvicorn_arguments(port: int) -> list[str]:
         "--port",
         str(port),
         "--no-server-header",
+        "--header",
+        "X-Content-Type-Options:nosniff",
         "--no-access-log",
         "--log-level",
         "warning",
