@@ -347,9 +347,9 @@ def test_the_image_names_no_server_software_and_says_nosniff(
     url = wait_until_live(process, port)
     try:
         answers = [httpx.get(f"{url}/health/live"), httpx.get(f"{url}/nowhere")]
-        with socket.create_connection(("127.0.0.1", port)) as sock:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nNo colon here\r\n\r\n")
-            refusal = sock.recv(65_536)
+            refusal = b"".join(iter(lambda: sock.recv(65_536), b""))  # until it closes
     finally:
         process.terminate()
         process.communicate(timeout=30)
