@@ -203,7 +203,7 @@ Date = Annotated[date, BeforeValidator(written_as_a_date)]
 # any fraction after a point, and Z or the offset with its colon. Pydantic would also read
 # a space for the T, no seconds, and an offset without its colon.
 TIMESTAMP_TEXT = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})"  # date, T, time
+    DATE_TEXT.pattern + r"[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})"  # the date, T, the time
     r"(?:\.(?P<fraction>[0-9]+))?"  # a fraction of a second
     r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"  # Z, or the offset
 )
