@@ -25,10 +25,14 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   driver's, ORA codes it turns into DPY ones included (errors.py ERR_ORACLE_ERROR_XREF).
 - Writes stay uncommitted until `commit()`, or `autocommit` at the statement; a connection
   given back to the pool rolls back what it left uncommitted.
-- A pool opens a connection (a login) when it has none idle. With refused credentials,
-  each acquire fails with the server's ORA error itself, after two logins (the request's
-  and the pool's growth); creating the pool tries one (impl/thin/pool.pyx,
-  `_bg_task_func`, `_post_create_conn_impl`; tests/test_2400_pool.py).
+- A pool opens a connection (a login) when it has none idle. A login takes
+  `login_latency` (0 or more: in the asyncio API it is awaited either way), and other
+  callers reach the pool meanwhile, each to log in for itself: the thin pool's background
+  task logs in once for each request it finds waiting (`_process_request`), and an acquire
+  awaits its request. With refused credentials, each acquire fails with the server's ORA
+  error itself, after two logins (the request's and the pool's growth); creating the pool
+  tries one (impl/thin/pool.pyx, `_bg_task_func`, `_post_create_conn_impl`;
+  tests/test_2400_pool.py).
 
 Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
 of a shape the service does not use fails loudly rather than passing unchecked.
@@ -669,6 +673,7 @@ class PoolOptions(TypedDict, total=False):
     wait_timeout: float
     database: StandInDatabase | None
     refuse_logins: int | None
+    login_latency: float
 
 
 class StandInPools:
@@ -685,8 +690,11 @@ class StandInPools:
         wait_timeout: float = 1.0,
         database: StandInDatabase | None = None,
         refuse_logins: int | None = None,
+        login_latency: float = 0.0,
     ) -> None:
         self.latency = latency
+        # A login's round trips, in all: other callers reach the pool meanwhile.
+        self.login_latency = login_latency
         self.max = max
         self.wait_timeout = wait_timeout
         self.database = database or StandInDatabase()
@@ -700,8 +708,10 @@ class StandInPools:
             self.logins += 1  # the pool's first attempt at its minimum, in the background
 
     def log_in(self) -> None:
-        """One login: refused with the server's own error when `refuse_logins` says so."""
-        self.logins += 1
+        """One login, once its round trips are over: refused with the server's own error
+        when `refuse_logins` says so."""
+        with self.lock:
+            self.logins += 1
         if self.refuse_logins is not None:
             raise oracle_error(self.refuse_logins, "invalid credential or not authorized")
 
@@ -709,20 +719,19 @@ class StandInPools:
         try:
             self.log_in()
         except oracledb.Error:
-            self.logins += 1  # the pool's growth attempt, which fails silently
+            with self.lock:
+                self.logins += 1  # the pool's growth attempt, which fails silently
             raise
         self.opened += 1
         return StandInConnection(self)
 
-    def log_in_once(self) -> None:
-        """The bridge's own try of refused credentials: one login, outside the pool."""
-        with self.lock:
-            self.log_in()
-
     def lend(self, idle: list[Lent], new: Callable[[], Lent]) -> Lent:
         """An idle connection, or a new one (a login), counted as lent."""
         with self.lock:
-            connection = idle.pop() if idle else new()
+            connection = idle.pop() if idle else None
+        if connection is None:
+            connection = new()  # others may reach the pool while it logs in
+        with self.lock:
             self.acquired += 1
             self.busy += 1
         return connection
@@ -747,7 +756,7 @@ class StandInPool(StandInPools):
         if not self.free.acquire(timeout=self.wait_timeout):
             raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE)
         try:
-            connection = self.lend(self.idle, self.open_connection)
+            connection = self.lend(self.idle, self.log_in_and_open)
         except BaseException:
             self.free.release()
             raise
@@ -759,6 +768,16 @@ class StandInPool(StandInPools):
                 connection.rollback()  # released with work uncommitted: rolled back
             self.take_back(self.idle, connection)
             self.free.release()
+
+    def log_in_and_open(self) -> StandInConnection:
+        """A new connection: the login's round trips hold the thread."""
+        time.sleep(self.login_latency)
+        return self.open_connection()
+
+    def log_in_once(self) -> None:
+        """The bridge's own try of refused credentials: one login, outside the pool."""
+        time.sleep(self.login_latency)
+        self.log_in()
 
     def close(self, force: bool = False) -> None:
         self.closed = True
@@ -871,7 +890,8 @@ class StandInAsyncPool(StandInPools):
 
     async def log_in_async(self) -> None:
         """The bridge's own try of refused credentials: one login, outside the pool."""
-        self.log_in_once()
+        await asyncio.sleep(self.login_latency)
+        self.log_in()
 
     def acquire(self) -> oracledb.AsyncConnection:
         # Typed as the real thing: the code under test only uses what the stand-in has.
@@ -888,6 +908,9 @@ class StandInAsyncPool(StandInPools):
         else:
             await self.free.acquire()  # one is idle: lent at once
         try:
+            if not self.idle:
+                # None idle: the pool logs in, and other tasks reach it while that is awaited.
+                await asyncio.sleep(self.login_latency)
             return self.lend(self.idle, self.open_async_connection)
         except BaseException:
             self.free.release()
