@@ -10,7 +10,8 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   holds no fractional seconds (`encode_date`, impl/base/encoders.pyx), unless
   `setinputsizes` declared DB_TYPE_TIMESTAMP; numbers bind as NUMBER, from `str(value)`,
   refused with DPY-4014 past 172 characters and DPY-4003 past 40 significant digits or
-  outside 1e-130..1e126 (`encode_number`, impl/base/encoders.pyx).
+  outside 1e-130..1e126, or a zero whose point its text puts outside that range
+  (`encode_number`, impl/base/encoders.pyx).
 - Oracle keeps a NUMBER(P, S) rounded to S places and refuses more than P - S integer
   digits (ORA-01438); a VARCHAR2(N CHAR) refuses more than N characters or 4000 bytes
   (ORA-12899) and stores '' as NULL; NOT NULL, unique and check constraints raise
@@ -243,15 +244,20 @@ def encode(value: Any, declared: object = None) -> Typed:
 
 
 def encode_number(value: int | Decimal) -> Decimal:
+    """The checks python-oracledb makes of a number's text as it encodes it
+    (impl/base/encoders.pyx, encode_number), in its order: at most 172 characters, then at
+    most 40 significant digits and the decimal point from 129 places below the first
+    significant digit to 126 above it; a zero has no significant digit, and its point is
+    checked all the same, before zero's special case."""
     text = str(value)
     if len(text) > 172:
         raise driver_error(errors.ERR_NUMBER_STRING_TOO_LONG)
     number = Decimal(text)
-    digits = number.as_tuple().digits
-    significant = "".join(map(str, digits)).strip("0")
-    if number and (
-        len(significant) > 40 or not Decimal("1e-130") <= number.copy_abs() < Decimal("1e126")
-    ):
+    _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # the service binds no NaN or infinity
+    significant = "".join(map(str, digits)).lstrip("0")
+    point = len(significant) + exponent  # where the point is, from the first such digit
+    if len(significant.rstrip("0")) > 40 or not -129 <= point <= 126:
         raise driver_error(errors.ERR_ORACLE_NUMBER_NO_REPR)
     return number
 

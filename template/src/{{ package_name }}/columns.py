@@ -11,7 +11,7 @@ as a datetime at midnight. Each converter passes None through, for optional fiel
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Context, Decimal
 from functools import cache
 from typing import Annotated, Any, overload
 
@@ -289,6 +289,27 @@ def int_from_db(value: Decimal) -> int: ...
 def int_from_db(value: None) -> None: ...
 def int_from_db(value: Decimal | None) -> int | None:
     return None if value is None else int(value)
+
+
+# Enough digits for any NUMBER's value (38), so quantizing one to its places is exact.
+NUMBER_DIGITS = Context(prec=38)
+
+
+@overload
+def decimal_to_db(value: Decimal, scale: int) -> Decimal: ...
+@overload
+def decimal_to_db(value: None, scale: int) -> None: ...
+def decimal_to_db(value: Decimal | None, scale: int) -> Decimal | None:
+    """A decimal written as its NUMBER(p, scale) column holds it: `scale` places, no exponent.
+
+    Its value is the same: validation kept it to the column's places, and zeros past them
+    (1.50000..., 0e-500) are all this drops. python-oracledb refuses a number whose text
+    is longer than 172 characters (DPY-4014) or whose point is more than 129 places below
+    its first digit, a zero's too (DPY-4003); impl/base/encoders.pyx, encode_number.
+    """
+    if value is None:
+        return None
+    return value.quantize(Decimal(1).scaleb(-scale), context=NUMBER_DIGITS)
 
 
 @overload
