@@ -157,6 +157,21 @@ def test_uvicorn_with_a_logging_configuration_of_its_own_is_left_alone(
     assert not re.search(r"book_service\.errors \[", log)
 
 
+def test_a_package_named_apart_from_the_project_installs(tmp_path: Path) -> None:
+    # The build backend would look for src/book_service, after the project's name.
+    project = render(tmp_path / "service", python_version="3.11", package_name="orders_api")
+    result = subprocess.run(
+        ["uv", "run", "--quiet", "python", "-c", "import orders_api.main"],
+        cwd=project,
+        env=fresh_environment(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
 def test_the_scripts_say_what_to_install_when_uv_is_missing(tmp_path: Path) -> None:
     project = render(tmp_path / "service")
     assert (project / ".python-version").read_text() == "3.12\n"  # the default answer
