@@ -1,6 +1,7 @@
 """`copier update` at the version a service already has, with changed answers: a resource
-added later and new sizes change only what the answers reach, and a service moves from
-one way of calling Oracle to the other.
+added later and new sizes change only what the answers reach, a service moves from one
+way of calling Oracle to the other, and a resource changed or removed leaves its
+migration revision, which a database has run, as it was, for a revision of the team's.
 
 The service is rendered at v0.2.0 of the two-version template tests/repos.py builds, and
 updated at that same version (copier.VcsRef.CURRENT). tests/test_update.py updates between
@@ -13,7 +14,7 @@ from pathlib import Path
 import copier
 import pytest
 
-from tests.conftest import python_module
+from tests.conftest import ROOT, python_module
 from tests.repos import (
     answers,
     commit,
@@ -112,3 +113,91 @@ def test_an_update_switches_a_service_between_the_threadpool_and_asyncio(
     assert "ThreadPoolExecutor" in (project / "src/book_service/db.py").read_text()
     assert "ORACLE_POOL_QUEUE" not in (project / ".env.example").read_text()
     assert routes.read_bytes() == team_routes
+
+
+def with_revision(project: Path, message: str, functions: str, *, sa: bool) -> None:
+    """A revision of the team's, as docs/updating.md writes it: `alembic revision`, then
+    its functions (and SQLAlchemy's import) written in, then `ruff format`."""
+    made = python_module(project, "alembic", "revision", "-m", message, PYTHONPATH="src")
+    assert made.returncode == 0, made.stderr
+    [path] = (project / "migrations/versions").glob(f"*_{message.replace(' ', '_')}.py")
+    text = path.read_text()
+    if sa:
+        text = text.replace(
+            "from alembic import op", "import sqlalchemy as sa\nfrom alembic import op"
+        )
+    for function in re.findall(r"^def .*?(?=^def |\Z)", functions, re.S | re.M):
+        name = function.split("(")[0]
+        text = re.sub(rf"^{name}\(\) -> None:\n.*?(?=^def |\Z)", function, text, flags=re.S | re.M)
+    path.write_text(text)
+    assert python_module(project, "ruff", "format", "migrations").returncode == 0
+
+
+def documented_revision(call: str) -> str:
+    """The Python block of docs/updating.md that holds `call`."""
+    page = (ROOT / "docs/updating.md").read_text()
+    blocks: list[str] = re.findall(r"^```python\n(.*?)^```", page, re.S | re.M)
+    [block] = [block for block in blocks if call in block]
+    return block
+
+
+def checked(project: Path) -> str:
+    """What the service's own checks say; they must pass."""
+    said = ""
+    for check in [
+        ["ruff", "check", "."],
+        ["mypy"],
+        ["pytest", "-q", "-x", "-p", "no:cacheprovider"],
+    ]:
+        ran = python_module(project, *check, PYTHONPATH="src")
+        said += ran.stdout + ran.stderr
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    return said
+
+
+def test_a_changed_resource_keeps_its_applied_revision_and_needs_one_of_the_team_s(
+    template: Path, tmp_path: Path
+) -> None:
+    project = copy(template, tmp_path / "service", "v0.2.0")
+    revision = project / "migrations/versions/books.py"
+    applied = revision.read_bytes()
+    [book] = answers(project)["resources"]
+    book["book"].append("subtitle str(100) optional")
+    update(project, copier.VcsRef.CURRENT, resources=[book])
+    assert conflicted(project) == []
+    assert revision.read_bytes() == applied  # a database at `books` has run it as it was
+    assert "subtitle" in (project / "src/book_service/books/sql.py").read_text()
+    # The stand-in's tables are the migrations': the new column is not there yet.
+    missing = python_module(
+        project, "pytest", "-q", "-x", "-p", "no:cacheprovider", PYTHONPATH="src"
+    )
+    assert missing.returncode != 0
+    assert "ORA-00904" in missing.stdout, missing.stdout[-3000:]
+
+    with_revision(project, "add subtitle to books", documented_revision('"subtitle"'), sa=True)
+    checked(project)
+
+
+def test_a_removed_resource_s_revision_is_taken_back_and_its_table_dropped_after_it(
+    template: Path, tmp_path: Path
+) -> None:
+    resources = [
+        {"book": ["title str(200)"]},
+        {"author": ["name str(100)"]},
+        {"loan": ["due_on date"]},
+    ]
+    project = copy(template, tmp_path / "service", "v0.2.0", resources=resources)
+    loans = (project / "migrations/versions/loans.py").read_bytes()
+    update(project, copier.VcsRef.CURRENT, resources=[resources[0], resources[2]])
+    assert not (project / "src/book_service/authors").exists()
+    assert (project / "migrations/versions/loans.py").read_bytes() == loans  # still after authors
+
+    git(project, "checkout", "HEAD", "--", "migrations/versions/authors.py")
+    with_revision(project, "drop the authors table", documented_revision('"authors"'), sa=False)
+    heads = python_module(project, "alembic", "heads", PYTHONPATH="src")
+    assert heads.returncode == 0, heads.stderr
+    assert len(heads.stdout.strip().splitlines()) == 1, heads.stdout  # one chain, no gap
+    checked(project)
+    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
+    assert script.returncode == 0, script.stderr
+    assert script.stdout.index("CREATE TABLE authors") < script.stdout.index("DROP TABLE authors")

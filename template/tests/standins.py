@@ -48,7 +48,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, redirect_stderr
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cache, partial
 from pathlib import Path
@@ -115,6 +115,8 @@ class Table:
     fetched: dict[Decimal, dict[tuple[tuple[str, ...], bool], tuple[Any, ...]]] = field(
         default_factory=dict
     )
+    # Statements whose every column the table has: Oracle parses each once, then shares it.
+    parsed: set[str] = field(default_factory=set)
 
     def put(self, row: Row) -> None:
         key = row["id"]
@@ -169,32 +171,103 @@ def migration_ddl() -> str:
     return cast(io.StringIO, config.output_buffer).getvalue()
 
 
+# Statements of the upgrade script that leave the tables' shape as it is.
+PASSED_OVER = (
+    "WHENEVER ",
+    "DECLARE",
+    "BEGIN",
+    "ALTER SESSION ",
+    "INSERT INTO alembic_version ",
+    "UPDATE alembic_version ",
+    "DELETE FROM alembic_version ",
+    "COMMIT",
+    "CREATE INDEX ",
+)
+CREATE_TABLE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\)", re.DOTALL)
+ADD = re.compile(r"ALTER TABLE (\w+) ADD (.*)", re.DOTALL)
+MODIFY = re.compile(r"ALTER TABLE (\w+) MODIFY (\w+) ?(.*)", re.DOTALL)
+DROP_COLUMN = re.compile(r"ALTER TABLE (\w+) DROP COLUMN (\w+)")
+RENAME_COLUMN = re.compile(r"ALTER TABLE (\w+) RENAME COLUMN (\w+) TO (\w+)")
+DROP_CONSTRAINT = re.compile(r"ALTER TABLE (\w+) DROP CONSTRAINT (\w+)")
+DROP_TABLE = re.compile(r"DROP TABLE (\w+)")
+
+
 def tables_from_ddl(ddl: str) -> dict[str, Table]:
-    tables = {}
-    for name, body in re.findall(r"CREATE TABLE (\w+) \((.*?)\n\)", ddl, re.DOTALL):
-        table = Table(name, {})
-        for line in (line.strip().rstrip(",").strip() for line in body.splitlines()):
-            if match := UNIQUE.fullmatch(line):
-                table.unique.append((match[1], match[2]))
-            elif match := CHECK_IN.fullmatch(line):
-                allowed = tuple(Decimal(value) for value in match[3].split(","))
-                table.checks.append((match[1], match[2], allowed))
-            elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
-                rest, size, scale = match["rest"], match["size"], match["scale"]
-                default = re.search(r"DEFAULT (\S+)", rest)
-                column = Column(
-                    name=match["name"],
-                    type="NUMBER" if match["type"] == "NUMERIC" else match["type"],
-                    precision=int(size) if size and match["type"] != "VARCHAR2" else None,
-                    scale=int(scale or 0) if size and match["type"] != "VARCHAR2" else None,
-                    length=int(size) if size and match["type"] == "VARCHAR2" else None,
-                    nullable="NOT NULL" not in rest,
-                    identity="IDENTITY" in rest,
-                    default=Decimal(default[1]) if default else None,
-                )
-                table.columns[column.name] = column
-        tables[name] = table
+    """The tables an upgrade script leaves, statement by statement (`/` ends each, as the
+    offline script writes them): the generated revisions' CREATE TABLE, and what your own
+    write with `op.add_column`, `op.drop_column`, `op.alter_column` (a size, NULL or NOT
+    NULL, a new name), `op.create_unique_constraint`, `op.drop_constraint` and
+    `op.drop_table`. Any other statement that changes a table fails here, loudly, rather
+    than leaving the stand-in wrong."""
+    tables: dict[str, Table] = {}
+    for statement in re.split(r"^/$", ddl, flags=re.MULTILINE):
+        lines = [line for line in statement.splitlines() if not line.lstrip().startswith("--")]
+        text = "\n".join(lines).strip()
+        if not text or text.startswith(PASSED_OVER):
+            continue
+        if match := CREATE_TABLE.match(text):
+            table = tables[match[1]] = Table(match[1], {})
+            for line in match[2].splitlines():
+                define(table, line.strip().rstrip(",").strip())
+        elif match := DROP_COLUMN.fullmatch(text):
+            table = tables[match[1]]
+            del table.columns[match[2]]
+            table.unique = [(name, column) for name, column in table.unique if column != match[2]]
+            table.checks = [check for check in table.checks if check[1] != match[2]]
+        elif match := RENAME_COLUMN.fullmatch(text):
+            table, old, new = tables[match[1]], match[2], match[3]
+            table.columns = {
+                new if name == old else name: replace(column, name=new) if name == old else column
+                for name, column in table.columns.items()
+            }
+            table.unique = [
+                (name, new if column == old else column) for name, column in table.unique
+            ]
+            table.checks = [
+                (name, new if column == old else column, allowed)
+                for name, column, allowed in table.checks
+            ]
+        elif match := DROP_CONSTRAINT.fullmatch(text):
+            table, constraint = tables[match[1]], match[2]
+            table.unique = [unique for unique in table.unique if unique[0] != constraint]
+            table.checks = [check for check in table.checks if check[0] != constraint]
+        elif match := MODIFY.fullmatch(text):
+            table, column, change = tables[match[1]], match[2], match[3].strip()
+            if change in ("NULL", "NOT NULL"):
+                table.columns[column] = replace(table.columns[column], nullable=change == "NULL")
+            else:
+                nullable = table.columns[column].nullable
+                define(table, f"{column} {change}{'' if nullable else ' NOT NULL'}")
+        elif match := ADD.fullmatch(text):
+            define(tables[match[1]], match[2].strip())
+        elif match := DROP_TABLE.fullmatch(text):
+            del tables[match[1]]
+        else:
+            raise NotImplementedError(f"the stand-in does not read this DDL: {text[:200]}")
     return tables
+
+
+def define(table: Table, line: str) -> None:
+    """Add a column or a constraint, as a line of CREATE TABLE or ALTER TABLE ADD has it."""
+    if match := UNIQUE.fullmatch(line):
+        table.unique.append((match[1], match[2]))
+    elif match := CHECK_IN.fullmatch(line):
+        allowed = tuple(Decimal(value) for value in match[3].split(","))
+        table.checks.append((match[1], match[2], allowed))
+    elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
+        rest, size, scale = match["rest"], match["size"], match["scale"]
+        default = re.search(r"DEFAULT (\S+)", rest)
+        column = Column(
+            name=match["name"],
+            type="NUMBER" if match["type"] == "NUMERIC" else match["type"],
+            precision=int(size) if size and match["type"] != "VARCHAR2" else None,
+            scale=int(scale or 0) if size and match["type"] != "VARCHAR2" else None,
+            length=int(size) if size and match["type"] == "VARCHAR2" else None,
+            nullable="NOT NULL" not in rest,
+            identity="IDENTITY" in rest,
+            default=Decimal(default[1]) if default else None,
+        )
+        table.columns[column.name] = column
 
 
 # --- Values: from Python to the wire, into a column, and back ---------------------------
@@ -376,6 +449,21 @@ def names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",")]
 
 
+def referenced(kind: str, match: re.Match[str]) -> list[str]:
+    """The columns a statement names: a table without one of them fails to parse."""
+    parts = match.groupdict()
+    found = names(parts["columns"]) if kind in ("SELECT", "INSERT") else []
+    if kind == "UPDATE":
+        found += [assignment.split(" = ")[0].strip() for assignment in names(parts["set"])]
+    if parts.get("where"):
+        found += [term.split(" = ")[0].strip() for term in parts["where"].split(" AND ")]
+    if parts.get("order"):
+        found.append(parts["order"])
+    if parts.get("returning"):
+        found += names(parts["returning"])
+    return found
+
+
 class StandInDatabase:
     """The tables every pool of one test shares, behind one lock."""
 
@@ -429,6 +517,11 @@ class StandInCursor:
         database = self.connection.pool.database
         with database.lock:
             table = database.table(match["table"])
+            if statement not in table.parsed:
+                for name in referenced(kind, match):
+                    if name not in table.columns:
+                        raise oracle_error(904, f'"{name.upper()}": invalid identifier')
+                table.parsed.add(statement)
             if kind == "SELECT":
                 self.select(table, match, binds, fetch_decimals)
             elif kind == "INSERT":
