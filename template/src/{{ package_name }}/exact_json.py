@@ -12,17 +12,24 @@ A number no Oracle NUMBER holds, 1e126 and more or under 1e-130 (SQL Language Re
 exactly, `1e999999999` would cost an int field a billion digits to convert. A whole
 number of more than 40 digits is read as a Decimal too, so one of thousands of digits
 is refused by its field (422), not by Python's int, which stops at 4300 (400).
+
+An object that gives a key more than once, `{"title": "a", "title": "b"}`, at any depth,
+is refused (422), its error's `loc` the way to the key: json.loads would keep the last
+value, where a proxy, a firewall or a log may read the first. As a query parameter given
+twice is (`given_once`), for the same reason.
 """
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
 
 ZERO = Decimal(0)
 TOO_SMALL = Decimal("1e-131")
@@ -46,21 +53,87 @@ def exact_whole_number(text: str) -> int | Decimal:
     return int(text) if len(text) <= 40 else exact_number(text)
 
 
+class RepeatedKeyError(Exception):
+    """An object gives a key more than once (raised by `unique_keys`)."""
+
+
+class KeyGivenTwiceError(HTTPException):
+    """The body gives a key twice in an object, at `loc`. An HTTPException, because FastAPI
+    answers any other error raised while it reads a body with a bare 400; `ExactJSONRoute`
+    raises it again as the RequestValidationError (422) it is."""
+
+    def __init__(self, loc: list[str | int]) -> None:
+        super().__init__(HTTPStatus.UNPROCESSABLE_ENTITY, "A key is given twice in an object")
+        self.loc = loc
+
+
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members, as json.loads reads them, unless it gives a key twice."""
+    members = dict(pairs)
+    if len(members) < len(pairs):
+        raise RepeatedKeyError
+    return members
+
+
+class Pairs(list[tuple[str, Any]]):
+    """An object's members as the body gives them, a key given twice twice."""
+
+
+def read(body: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any]) -> Any:
+    """The body's JSON; a body that is not JSON raises JSONDecodeError saying why, which
+    FastAPI answers 422 (any other error would be a bare 400)."""
+    try:
+        return json.loads(
+            body,
+            object_pairs_hook=object_pairs_hook,
+            parse_float=exact_number,
+            parse_int=exact_whole_number,
+        )
+    except UnicodeDecodeError as exc:
+        # JSON is Unicode text (RFC 8259); json.loads reads UTF-8, -16 and -32.
+        raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
+    except RecursionError:
+        raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+
+
+def where_repeated(document: Any) -> list[str | int]:
+    """The loc of the first key an object gives again, in a document read as `Pairs`: an
+    object's own keys before those of the objects in it, as the body is written."""
+    way: list[str | int] = []
+    # Each open object's or array's members still to look at; walked without recursion,
+    # which would stop short of the depth json.loads reads.
+    todo: list[Iterator[tuple[str | int, Any]]] = [iter([("body", document)])]
+    while todo:
+        step = next(todo[-1], None)
+        if step is None:
+            todo.pop()
+            continue
+        key, value = step
+        del way[len(todo) - 1 :]  # the keys to the object or array it is a member of
+        way.append(key)
+        if isinstance(value, Pairs):
+            keys: set[str] = set()
+            for member, _ in value:
+                if member in keys:
+                    return [*way, member]
+                keys.add(member)
+            todo.append(iter(value))
+        elif isinstance(value, list):
+            todo.append(enumerate(value))
+    return ["body"]  # not reached: `unique_keys` found a key given twice
+
+
 class ExactJSONRequest(Request):
     async def json(self) -> Any:
-        """The body's JSON; a body that is not JSON raises JSONDecodeError saying why, which
-        FastAPI answers 422 (any other error would be a bare 400)."""
+        """The body's JSON, each object's keys given once (`read` says what else)."""
         if not hasattr(self, "_json"):
             body = await self.body()
             try:
-                self._json = json.loads(
-                    body, parse_float=exact_number, parse_int=exact_whole_number
-                )
-            except UnicodeDecodeError as exc:
-                # JSON is Unicode text (RFC 8259); json.loads reads UTF-8, -16 and -32.
-                raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
-            except RecursionError:
-                raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+                self._json = read(body, unique_keys)
+            except RepeatedKeyError:
+                # Where, read again with every pair kept: only a refused body pays for it.
+                # What follows the repeated key may not be JSON: that is the error, then.
+                raise KeyGivenTwiceError(where_repeated(read(body, Pairs))) from None
             if isinstance(self._json, Decimal):
                 # A body that is a number alone, such as 0.0, is refused as JSON that is not
                 # an object is. FastAPI validates a body with `from_attributes`, and pydantic
@@ -89,9 +162,13 @@ class ExactJSONRoute(APIRoute):
         async def checked(request: Request) -> Response:
             if names:
                 given_once(request.query_params, names)
-            if exact_body:
-                request = ExactJSONRequest(request.scope, request.receive)
-            return await handler(request)
+            if not exact_body:
+                return await handler(request)
+            try:
+                return await handler(ExactJSONRequest(request.scope, request.receive))
+            except KeyGivenTwiceError as exc:
+                error = {"type": "repeated", "loc": exc.loc, "msg": "Give this key once"}
+                raise RequestValidationError([error]) from None
 
         return checked
 
