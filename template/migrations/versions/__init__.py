@@ -1,0 +1,1 @@
+"""The revisions, one per resource as the template writes them, then your own."""
