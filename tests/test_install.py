@@ -139,6 +139,24 @@ def test_scripts_serve_starts_the_service(installed: tuple[Path, str]) -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
 
 
+def test_scripts_serve_stops_on_a_wrong_setting_with_its_message(
+    installed: tuple[Path, str],
+) -> None:
+    project, _ = installed
+    result = subprocess.run(
+        ["scripts/serve"],
+        cwd=project,
+        env=fresh_environment(**(oracle_at(free_port()) | {"ORACLE_PASSWORD": ""})),
+        capture_output=True,
+        text=True,
+        timeout=60,  # not a reloader left waiting for a file to change
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "ORACLE_PASSWORD" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
 def test_uvicorn_with_a_logging_configuration_of_its_own_is_left_alone(
     installed: tuple[Path, str],
 ) -> None:
