@@ -470,6 +470,9 @@ class StandInDatabase:
     def __init__(self, ddl: str | None = None) -> None:
         self.tables = tables_from_ddl(ddl if ddl is not None else migration_ddl())
         self.lock = threading.Lock()
+        # Statement -> the binds' types as each write sent them: Oracle keeps a child
+        # cursor of the statement for each (V$SQL_SHARED_CURSOR, BIND_MISMATCH).
+        self.cursors: dict[str, set[tuple[tuple[str, str, int], ...]]] = {}
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
@@ -528,11 +531,39 @@ class StandInCursor:
                 self.insert(table, match, binds)
             elif kind == "UPDATE":
                 self.update(table, match, binds)
+            if kind in ("INSERT", "UPDATE"):
+                database.cursors.setdefault(statement, set()).add(self.bind_types(binds))
             else:
                 self.delete(table, match, binds)
             if self.connection.autocommit:
                 self.connection.undo.clear()  # the commit rides on this round trip
         self.input_sizes = {}
+
+    def bind_types(self, binds: dict[str, Any]) -> tuple[tuple[str, str, int], ...]:
+        """Each bind as the driver describes it to Oracle: its type, and for a string the
+        range its length in bytes falls in (32, 128, 2000 or 4000: Oracle shares a cursor
+        among the strings of one range). Declared by `setinputsizes`, a string is as long
+        as declared, at most 4 bytes a character; by value, as long as it is, and None is
+        a VARCHAR2 of one byte (OracleMetadata.from_value, impl/base/metadata.pyx)."""
+        described = []
+        for name, value in sorted(binds.items()):
+            if isinstance(value, Var):
+                continue  # RETURNING INTO: typed by its variable, the same every time
+            declared = self.input_sizes.get(name)
+            if isinstance(declared, int):
+                kind, size = "VARCHAR2", 4 * declared
+            elif declared is not None:
+                kind, size = DECLARED[declared], 0
+            elif value is None:
+                kind, size = "VARCHAR2", 1
+            elif isinstance(value, str):
+                kind, size = "VARCHAR2", len(value.encode())
+            else:
+                kind, size = encode(value).type, 0
+            if kind == "VARCHAR2":
+                size = next(limit for limit in (32, 128, 2000, 4000, size) if size <= limit)
+            described.append((name, kind, size))
+        return tuple(described)
 
     # Reads
 
