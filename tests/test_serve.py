@@ -362,6 +362,26 @@ def test_the_image_names_no_server_software_and_says_nosniff(
     assert b"\r\nx-content-type-options: nosniff\r\n" in refusal.lower(), refusal
 
 
+def test_the_image_answers_head_as_get_without_the_body(rendered: Callable[[str], Path]) -> None:
+    """Every general-purpose server must support HEAD (RFC 9110, 9.1); FastAPI's routes
+    answered 405 to it, and a load balancer's HEAD probe saw the service as down."""
+    project, port = rendered("defaults"), free_port()
+    process = launch(project, image_command(project, port), **oracle_at(free_port()))
+    url = wait_until_live(process, port)
+    try:
+        got = httpx.get(f"{url}/health/live")
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"HEAD /health/live HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            head = b"".join(iter(lambda: sock.recv(65_536), b""))  # until it closes
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), head
+    headers, _, body = head.partition(b"\r\n\r\n")
+    assert body == b""
+    assert f"content-length: {len(got.content)}".encode() in headers.lower()
+
+
 def test_the_image_bounds_a_request_head_and_serves_one_within_the_bound(
     rendered: Callable[[str], Path],
 ) -> None:
