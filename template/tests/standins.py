@@ -531,10 +531,10 @@ class StandInCursor:
                 self.insert(table, match, binds)
             elif kind == "UPDATE":
                 self.update(table, match, binds)
-            if kind in ("INSERT", "UPDATE"):
-                database.cursors.setdefault(statement, set()).add(self.bind_types(binds))
             else:
                 self.delete(table, match, binds)
+            if kind in ("INSERT", "UPDATE"):
+                database.cursors.setdefault(statement, set()).add(self.bind_types(binds))
             if self.connection.autocommit:
                 self.connection.undo.clear()  # the commit rides on this round trip
         self.input_sizes = {}
