@@ -35,10 +35,17 @@ def pin_to_one_cpu(directory: Path, name: str) -> int | None:
         cpu = claim_a_cpu(directory, name)
         if cpu is not None:
             # The mask is each thread's own (sched_setaffinity(2)): the threads already
-            # running (the event loop's helpers) each get it; those started later inherit it.
-            for thread in Path("/proc/self/task").iterdir():
-                with suppress(ProcessLookupError):  # a thread that ended meanwhile
-                    os.sched_setaffinity(int(thread.name), {cpu})
+            # running (the event loop's helpers) each get it; those started later inherit it
+            # from the thread that starts them. One started meanwhile by a thread not yet
+            # pinned would not: so again, until a pass finds every thread pinned.
+            unpinned = True
+            while unpinned:
+                unpinned = False
+                for thread in Path("/proc/self/task").iterdir():
+                    with suppress(ProcessLookupError):  # a thread that ended meanwhile
+                        if os.sched_getaffinity(int(thread.name)) != {cpu}:
+                            os.sched_setaffinity(int(thread.name), {cpu})
+                            unpinned = True
     except OSError as exc:  # no lock file in `directory`, or no affinity for this process
         logger.warning("WEB_PIN_CPU: this process runs unpinned: %s", exc)
         return None
