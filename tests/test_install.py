@@ -40,6 +40,21 @@ def fresh_environment(**overrides: str) -> dict[str, str]:
     )
 
 
+def run_fresh(
+    command: list[str], project: Path, timeout: float, **overrides: str
+) -> subprocess.CompletedProcess[str]:
+    """`command` in the project, in the fresh environment, its output captured."""
+    return subprocess.run(
+        command,
+        cwd=project,
+        env=fresh_environment(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """A project on this machine's Python (3.11) with the docs' `books` and every field
@@ -48,15 +63,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     project = render(
         tmp_path_factory.mktemp("install") / "service", python_version="3.11", resources=resources
     )
-    result = subprocess.run(
-        ["scripts/test", "-q"],
-        cwd=project,
-        env=fresh_environment(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    result = run_fresh(["scripts/test", "-q"], project, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     return project, output
@@ -143,15 +150,9 @@ def test_scripts_serve_stops_on_a_wrong_setting_with_its_message(
     installed: tuple[Path, str],
 ) -> None:
     project, _ = installed
-    result = subprocess.run(
-        ["scripts/serve"],
-        cwd=project,
-        env=fresh_environment(**(oracle_at(free_port()) | {"ORACLE_PASSWORD": ""})),
-        capture_output=True,
-        text=True,
-        timeout=60,  # not a reloader left waiting for a file to change
-        check=False,
-    )
+    settings = oracle_at(free_port()) | {"ORACLE_PASSWORD": ""}
+    # Within a minute: not a reloader left waiting for a file to change.
+    result = run_fresh(["scripts/serve"], project, 60, **settings)
     assert result.returncode == 1
     assert "ORACLE_PASSWORD" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
@@ -178,14 +179,8 @@ def test_uvicorn_with_a_logging_configuration_of_its_own_is_left_alone(
 def test_a_package_named_apart_from_the_project_installs(tmp_path: Path) -> None:
     # The build backend would look for src/book_service, after the project's name.
     project = render(tmp_path / "service", python_version="3.11", package_name="orders_api")
-    result = subprocess.run(
-        ["uv", "run", "--quiet", "python", "-c", "import orders_api.main"],
-        cwd=project,
-        env=fresh_environment(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+    result = run_fresh(
+        ["uv", "run", "--quiet", "python", "-c", "import orders_api.main"], project, 600
     )
     assert result.returncode == 0, result.stderr[-3000:]
 

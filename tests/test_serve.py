@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import dockerfile
@@ -337,22 +337,28 @@ def send_an_endless_head(port: int) -> tuple[bytes, int]:
     return b"", sent
 
 
+@contextmanager
+def serving_as_the_image(project: Path) -> Iterator[tuple[str, int]]:
+    """The image's command serving `project` (Oracle unreachable): its URL and port."""
+    port = free_port()
+    process = launch(project, image_command(project, port), **oracle_at(free_port()))
+    try:
+        yield wait_until_live(process, port), port
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+
+
 def test_the_image_names_no_server_software_and_says_nosniff(
     rendered: Callable[[str], Path],
 ) -> None:
     """uvicorn says `server: uvicorn` on every answer unless told not to; and nosniff keeps
     a browser from reading an answer as HTML."""
-    project, port = rendered("defaults"), free_port()
-    process = launch(project, image_command(project, port), **oracle_at(free_port()))
-    url = wait_until_live(process, port)
-    try:
+    with serving_as_the_image(rendered("defaults")) as (url, port):
         answers = [httpx.get(f"{url}/health/live"), httpx.get(f"{url}/nowhere")]
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"GET / HTTP/1.1\r\nHost: test\r\nNo colon here\r\n\r\n")
             refusal = b"".join(iter(lambda: sock.recv(65_536), b""))  # until it closes
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
     assert [answer.status_code for answer in answers] == [200, 404]
     for answer in answers:
         assert "server" not in answer.headers, answer.headers
@@ -365,17 +371,11 @@ def test_the_image_names_no_server_software_and_says_nosniff(
 def test_the_image_answers_head_as_get_without_the_body(rendered: Callable[[str], Path]) -> None:
     """Every general-purpose server must support HEAD (RFC 9110, 9.1); FastAPI's routes
     answered 405 to it, and a load balancer's HEAD probe saw the service as down."""
-    project, port = rendered("defaults"), free_port()
-    process = launch(project, image_command(project, port), **oracle_at(free_port()))
-    url = wait_until_live(process, port)
-    try:
+    with serving_as_the_image(rendered("defaults")) as (url, port):
         got = httpx.get(f"{url}/health/live")
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
             sock.sendall(b"HEAD /health/live HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
             head = b"".join(iter(lambda: sock.recv(65_536), b""))  # until it closes
-    finally:
-        process.terminate()
-        process.communicate(timeout=30)
     assert head.startswith(b"HTTP/1.1 200 OK\r\n"), head
     headers, _, body = head.partition(b"\r\n\r\n")
     assert body == b""
