@@ -274,3 +274,50 @@ def test_an_online_migration_with_oracle_unreachable_fails_in_one_line_in_time(
     assert f"FAILED: {said}" in output, output
     assert "Traceback" not in output
     assert PASSWORD not in output
+
+
+# A revision of a team's, offline, as the upgrade script writes its statements.
+ALTERED = """
+CREATE TABLE books (
+    id NUMBER(19) GENERATED ALWAYS AS IDENTITY,
+    version NUMBER(19) DEFAULT 1 NOT NULL,
+    title VARCHAR2(200 CHAR) NOT NULL,
+    page_count NUMBER(19)
+)
+/
+ALTER TABLE books MODIFY title VARCHAR2(300 CHAR)
+/
+ALTER TABLE books MODIFY version NUMERIC(20, 0)
+/
+ALTER TABLE books MODIFY page_count DEFAULT 7
+/
+ALTER TABLE books MODIFY page_count NOT NULL
+/
+"""
+READ_BACK = """
+from tests.standins import tables_from_ddl
+import sys
+books = tables_from_ddl(sys.stdin.read())["books"]
+for c in books.columns.values():
+    print(c.name, c.length or c.precision, c.nullable, c.default, c.identity)
+"""
+
+
+def test_the_stand_in_changes_only_what_a_modify_names(rendered: Callable[[str], Path]) -> None:
+    # Oracle's MODIFY leaves the rest of the column as it was: NOT NULL, default, identity.
+    ran = subprocess.run(
+        [sys.executable, "-c", READ_BACK],
+        cwd=rendered("defaults"),
+        env=environment(PYTHONPATH="src:."),
+        input=ALTERED,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == [
+        "id 19 True None True",
+        "version 20 False 1 False",
+        "title 300 False None False",
+        "page_count 19 False 7 False",
+    ]

@@ -232,12 +232,7 @@ def tables_from_ddl(ddl: str) -> dict[str, Table]:
             table.unique = [unique for unique in table.unique if unique[0] != constraint]
             table.checks = [check for check in table.checks if check[0] != constraint]
         elif match := MODIFY.fullmatch(text):
-            table, column, change = tables[match[1]], match[2], match[3].strip()
-            if change in ("NULL", "NOT NULL"):
-                table.columns[column] = replace(table.columns[column], nullable=change == "NULL")
-            else:
-                nullable = table.columns[column].nullable
-                define(table, f"{column} {change}{'' if nullable else ' NOT NULL'}")
+            modify(tables[match[1]], match[2], match[3].strip())
         elif match := ADD.fullmatch(text):
             define(tables[match[1]], match[2].strip())
         elif match := DROP_TABLE.fullmatch(text):
@@ -245,6 +240,27 @@ def tables_from_ddl(ddl: str) -> dict[str, Table]:
         else:
             raise NotImplementedError(f"the stand-in does not read this DDL: {text[:200]}")
     return tables
+
+
+def modify(table: Table, name: str, change: str) -> None:
+    """ALTER TABLE ... MODIFY, as `op.alter_column` writes it: a type, a default, NULL or
+    NOT NULL. Oracle changes only what it names; the rest of the column stays as it was."""
+    column = table.columns[name]
+    if change in ("NULL", "NOT NULL"):
+        table.columns[name] = replace(column, nullable=change == "NULL")
+    elif default := re.fullmatch(r"DEFAULT (\S+)", change):
+        table.columns[name] = replace(column, default=Decimal(default[1]))
+    elif COLUMN.fullmatch(f"{name} {change}"):
+        define(table, f"{name} {change}")
+        changed = table.columns[name]
+        table.columns[name] = replace(
+            changed,
+            nullable=changed.nullable if "NULL" in change else column.nullable,
+            default=changed.default if "DEFAULT" in change else column.default,
+            identity=column.identity,
+        )
+    else:
+        raise NotImplementedError(f"the stand-in does not read this change: {change}")
 
 
 def define(table: Table, line: str) -> None:
