@@ -17,6 +17,10 @@ An object that gives a key more than once, `{"title": "a", "title": "b"}`, at an
 is refused (422), its error's `loc` the way to the key: json.loads would keep the last
 value, where a proxy, a firewall or a log may read the first. As a query parameter given
 twice is (`given_once`), for the same reason.
+
+A body that does not say it is JSON, or that is compressed, is refused with 415 and what
+to send instead (`json_only`). FastAPI would read either as bytes, and answer that the
+body "should be a valid dictionary", which sends a client looking in the wrong place.
 """
 
 import json
@@ -28,12 +32,14 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from starlette.datastructures import QueryParams
+from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException
 
 ZERO = Decimal(0)
 TOO_SMALL = Decimal("1e-131")
 INFINITE = Decimal("Infinity")
+UNSUPPORTED = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
+JSON = "Content-Type: application/json"
 
 
 def exact_number(text: str) -> Decimal:
@@ -164,6 +170,7 @@ class ExactJSONRoute(APIRoute):
                 given_once(request.query_params, names)
             if not exact_body:
                 return await handler(request)
+            json_only(request.headers)
             try:
                 return await handler(ExactJSONRequest(request.scope, request.receive))
             except KeyGivenTwiceError as exc:
@@ -171,6 +178,27 @@ class ExactJSONRoute(APIRoute):
                 raise RequestValidationError([error]) from None
 
         return checked
+
+
+def json_only(headers: Headers) -> None:
+    """Refuse a body whose Content-Type is not JSON, or which has a Content-Encoding.
+
+    No body at all goes on, whatever its headers say: the body field then answers 422,
+    "Field required". JSON is `application/json` or any `application/...+json`, as FastAPI
+    reads one. A coded (gzip, br...) body is refused with `Accept-Encoding: identity`, the
+    codings the service takes (RFC 9110, 15.5.16).
+    """
+    coding = headers.get("content-encoding", "identity").strip().lower()
+    if coding != "identity":
+        detail = f"A body with Content-Encoding {coding!r} is not accepted; send it unencoded"
+        raise HTTPException(UNSUPPORTED, detail, headers={"Accept-Encoding": "identity"})
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    kind, _, subtype = media_type.partition("/")
+    if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+        given = f"Content-Type {media_type[:100]!r}" if media_type else "no Content-Type"
+        raise HTTPException(UNSUPPORTED, f"The body must be JSON, sent as {JSON}; it has {given}")
 
 
 def given_once(given: QueryParams, names: list[str]) -> None:
