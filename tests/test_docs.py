@@ -154,3 +154,17 @@ def test_the_example_route_of_how_it_works_passes_the_checks(tmp_path: Path) -> 
     ran = python_code(project, probe)
     assert ran.returncode == 0, ran.stderr
     assert "/tables/count" in ran.stdout
+
+
+def test_the_example_test_of_the_readme_passes_as_a_test_of_the_service(tmp_path: Path) -> None:
+    # A team's first test, as the README writes it: an `async def` with no marker of its own.
+    project = render(tmp_path / "service", docker=False, github_actions=False)
+    example = re.search(r"```python\n(.*?)```", (project / "README.md").read_text(), flags=re.S)
+    assert example is not None
+    (project / "tests/test_example.py").write_text(example[1])
+    for check in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"]):
+        ran = python_module(project, *check)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+    ran = python_module(project, "pytest", "-q", "tests/test_example.py", PYTHONPATH="src")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert "1 passed" in ran.stdout
