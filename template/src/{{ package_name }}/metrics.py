@@ -124,6 +124,23 @@ async def read_metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
+def route_of(scope: Scope) -> str:
+    """The template of the route that answered, or UNMATCHED.
+
+    FastAPI's routes put themselves in the scope; a plain Starlette route, such as the four
+    of the documentation (/docs, /redoc, /openapi.json), only its endpoint.
+    """
+    route = scope.get("route")
+    if route is not None:
+        return str(route.path)
+    endpoint = scope.get("endpoint")
+    if endpoint is not None:
+        for candidate in scope["app"].router.routes:
+            if getattr(candidate, "endpoint", None) is endpoint:
+                return str(candidate.path)
+    return UNMATCHED
+
+
 class MetricsMiddleware:
     """Counts and times each request by method, route template and status."""
 
@@ -157,9 +174,8 @@ class MetricsMiddleware:
             status = status or 500  # the server answers 500 for what reaches it
             raise
         finally:
-            route = scope.get("route")
             method = scope["method"] if scope["method"] in METHODS else OTHER
-            key = (method, UNMATCHED if route is None else route.path, status)
+            key = (method, route_of(scope), status)
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = self._labelled(*key)
