@@ -211,6 +211,6 @@ def test_a_documented_update_runs_as_written(template: Path, tmp_path: Path, com
         assert [next(iter(r)) for r in recorded["resources"]] == ["book", "author"]
         assert (service / "src/book_service/authors/router.py").exists()
     if "pool_max=16" in command:
-        assert recorded["pool_max"] == 16
+        assert (recorded["pool_max"], recorded["pool_min"]) == (16, 16)
     if mode := re.search(r"oracle_api=(\w+)", command):
         assert recorded["oracle_api"] == mode[1]

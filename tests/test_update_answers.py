@@ -83,6 +83,39 @@ def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path
     assert all(re.search(r"\b10\b", line) for line in removed), removed
 
 
+@pytest.mark.parametrize(
+    ("data", "rule"),
+    [
+        ({"pool_max": 20}, "kubernetes needs oracle_sessions of at least 42 (30 given)"),
+        ({"oracle_sessions": 21}, "kubernetes needs oracle_sessions of at least 22 (21 given)"),
+        ({"docker": False}, "kubernetes needs docker"),
+        ({"pool_max": 5}, "pool_min (10) must not exceed pool_max (5)"),
+    ],
+)
+def test_an_update_that_breaks_a_rule_with_a_recorded_answer_is_refused_and_changes_nothing(
+    template: Path, tmp_path: Path, data: dict[str, object], rule: str
+) -> None:
+    # Copier drops a recorded answer its question no longer takes, and --defaults puts the
+    # default in its place: kubernetes false, and every manifest deleted, without a word.
+    project = copy(template, tmp_path / "service", "v0.2.0", oracle_sessions=30, kubernetes=True)
+    before = snapshot(project)
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        update(project, copier.VcsRef.CURRENT, **data)
+    assert snapshot(project) == before
+
+
+def test_a_move_to_the_threadpool_keeps_the_pool_and_the_manifests(
+    template: Path, tmp_path: Path
+) -> None:
+    project = copy(template, tmp_path / "service", "v0.2.0", pool_max=4, kubernetes=True)
+    manifests = {name for name in snapshot(project) if name.startswith("k8s/")}
+    update(project, copier.VcsRef.CURRENT, oracle_api="threadpool")
+    recorded = answers(project)
+    assert (recorded["executor_workers"], recorded["pool_max"], recorded["pool_min"]) == (4, 4, 4)
+    assert recorded["kubernetes"] is True
+    assert manifests <= set(snapshot(project))
+
+
 @pytest.mark.generated
 def test_an_update_switches_a_service_between_the_threadpool_and_asyncio(
     template: Path, tmp_path: Path
