@@ -106,6 +106,17 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "kubernetes needs oracle_sessions of at least 22 (21 given)",
     ),
     ({"docker": False, "kubernetes": True}, "docker", "kubernetes needs docker"),
+    # Given with --data, a later answer is still text when an earlier question reads it.
+    (
+        {"oracle_api": "threadpool", "executor_workers": "8", "pool_max": "4"},
+        "executor_workers",
+        "pool_max (4) must be at least executor_workers (8)",
+    ),
+    (
+        {"pool_max": "10", "oracle_sessions": "21", "kubernetes": "yes"},
+        "pool_max",
+        "kubernetes needs oracle_sessions of at least 22 (21 given)",
+    ),
     (
         {"project_slug": "a" + "-b" * 28, "package_name": "svc", "kubernetes": True},
         "project_slug",
@@ -189,6 +200,16 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     # names too is refused by python-oracledb (DPY-2048), on every write.
     ([{"gadget": ["ret_0 str(10) optional"]}], 'field "ret_0" of resource "gadget" is named'),
     ([{"gadget": ["label str", "ret_1 int"]}], "return into (ret_0, ret_1 ...)"),
+    # A resource's tests, tests/<table>/ and tests/integration/test_<table>.py, beside the
+    # tests' own modules of those names.
+    ([{"call": ["name str(50)"]}], 'would make a test package "calls"'),
+    ([{"test_metric": ["name str(50)"]}], 'would make a test package "test_metrics"'),
+    ([{"migration": ["name str(50)"]}], 'would make the integration test "test_migrations.py"'),
+    # Book2 twice: the second module's classes, and its OpenAPI schemas, would clash.
+    (
+        [{"book2": ["name str(10)"]}, {"book_2": ["title str(10)"]}],
+        'makes the class "Book2", which resource "book2" makes too',
+    ),
     # Constraint names are one namespace in a schema: the second CREATE TABLE would fail
     # with ORA-02264, after the first had been created.
     (
@@ -265,6 +286,17 @@ def test_answers_at_the_edge_of_the_rules_are_accepted(
     assert (render(tmp_path / "service", resources=resources_answer) / "pyproject.toml").exists()
 
 
+def test_answers_given_as_text_on_the_command_line_are_read_as_their_questions_read_them(
+    tmp_path: Path,
+) -> None:
+    # Smallest sizes, and no manifests: "false" is no, where the text alone would be true.
+    sizes = {name: "1" for name in ["executor_workers", "pool_max", "pool_min", "pool_increment"]}
+    answers = {"oracle_api": "threadpool", "docker": "false", "kubernetes": "false", **sizes}
+    project = render(tmp_path / "service", **answers)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert (recorded["pool_max"], recorded["kubernetes"]) == (1, False)
+
+
 @pytest.mark.parametrize("email", ["first.last+ops@mail.example.co.uk", "a!#$%&*/=?^_{|}~-@b-c.d"])
 def test_an_accepted_email_is_one_the_build_reads(tmp_path: Path, email: str) -> None:
     project = render(tmp_path / "service", author_email=email)
@@ -286,6 +318,23 @@ def test_every_module_of_the_service_is_one_no_resource_may_replace() -> None:
     missing = modules - set(re.findall(r'"([a-z_]+)"', listed))
     assert "db" in modules
     assert not missing, f"add them to SERVICE_MODULES in includes/names.jinja: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("folder", "variable"),
+    [("tests", "TEST_MODULES"), ("tests/integration", "INTEGRATION_TEST_MODULES")],
+)
+def test_every_module_of_the_tests_is_one_no_resource_s_tests_may_replace(
+    folder: str, variable: str
+) -> None:
+    modules = set()
+    for entry in (ROOT / "template" / folder).iterdir():
+        name = re.sub(r"{%.*?%}", "", entry.name).removesuffix(".jinja").removesuffix(".py")
+        if name and not name.startswith("__") and "{{" not in name:
+            modules.add(name)
+    assert "conftest" in modules
+    missing = modules - names_listed(variable)
+    assert not missing, f"add them to {variable} in includes/names.jinja: {missing}"
 
 
 def names_listed(variable: str) -> set[str]:
