@@ -238,6 +238,23 @@ def test_a_new_revision_from_the_script_template_is_already_formatted(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_a_merge_revision_passes_the_service_s_checks_as_alembic_writes_it(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # The docs' `alembic merge heads`, after a revision of the team's and a new resource's:
+    # a merge has no body, so an `op` imported for one would fail ruff (F401).
+    project = tmp_path / "service"
+    shutil.copytree(rendered("defaults"), project)
+    alembic(project, "revision", "-m", "ours", "--rev-id", "ours")
+    alembic(project, "revision", "-m", "theirs", "--head", "books", "--splice", "--rev-id", "new")
+    alembic(project, "merge", "heads", "-m", "merge them", "--rev-id", "merged")
+    (merge,) = (project / "migrations" / "versions").glob("merged_*.py")
+    assert re.search(r'down_revision: .* = \("(ours|new)", "(ours|new)"\)', merge.read_text())
+    for check in (["ruff", "check"], ["ruff", "format", "--check"], ["mypy"]):
+        result = python_module(project, *check, str(merge))
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def migrate_online(project: Path, dsn: str) -> subprocess.CompletedProcess[str]:
     """`alembic upgrade head` against `dsn`, with a 1 s ORACLE_CONNECT_TIMEOUT; a minute at
     most (subprocess.TimeoutExpired beyond, which fails the test rather than hanging it)."""

@@ -5,8 +5,10 @@ Revises:${" " if down_revision else ""}${down_revision | comma,n}
 """
 
 from collections.abc import Sequence
+% if not isinstance(down_revision, (tuple, list)):
 
 from alembic import op
+% endif
 ${imports if imports else ""}
 <%
     def quoted(value):
