@@ -3,6 +3,7 @@ answers 503 problem JSON wherever Oracle is needed, never a traceback or the pas
 
 import json
 import os
+import re
 import select
 import socket
 import subprocess
@@ -189,6 +190,29 @@ def test_json_logs_are_one_object_per_line_with_the_request_id(
     assert any("DPY-6005" in record["message"] for record in mine)
     assert all(record["time"].endswith("+00:00") for record in records)
     assert PASSWORD not in output
+
+
+RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ [\w.]+ \[[\w.-]+\] ")
+
+
+def test_text_logs_are_one_line_per_record_with_the_request_id(
+    rendered: Callable[[str], Path],
+) -> None:
+    """operations: `time level logger [request id] message`, uvicorn's records too (its
+    access lines, and its errors), once the app has started."""
+    port = free_port()
+    process = start(rendered("defaults"), port, **oracle_at(free_port()))
+    url = wait_until_live(process, port)
+    response = httpx.get(f"{url}/books", headers={"X-Request-ID": "text-log-7"})
+    assert response.status_code == 503
+    process.terminate()
+    output, _ = process.communicate(timeout=30)
+    lines = output.splitlines()
+    started = next(n for n, line in enumerate(lines) if "Waiting for application startup" in line)
+    assert all(RECORD.match(line) for line in lines[started + 1 :]), output
+    mine = [line for line in lines if " [text-log-7] " in line]
+    assert any(" INFO uvicorn.access [text-log-7] " in line for line in mine), output
+    assert any(" WARNING book_service.errors [text-log-7] " in line for line in mine), output
 
 
 def test_a_bad_setting_stops_startup_naming_the_variable(

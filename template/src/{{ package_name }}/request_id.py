@@ -210,33 +210,17 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> LogWrite
     handler.addFilter(RequestIdFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
-        # uvicorn gave its loggers handlers of their own; in JSON they write through this one.
-        for name in ("uvicorn", "uvicorn.access"):
-            uvicorn_logger = logging.getLogger(name)
-            uvicorn_logger.handlers = [handler]
-            uvicorn_logger.propagate = False
     else:
         handler.setFormatter(
             OneLineFormatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
         )
-        # uvicorn's own handlers keep their formats and streams, written by the writer too.
-        for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-            uvicorn_logger = logging.getLogger(name)
-            uvicorn_logger.handlers = [
-                in_background(each, writer) for each in uvicorn_logger.handlers
-            ]
+    # uvicorn gave its loggers handlers of their own, with formats of their own and no
+    # request id; its records are written through this one, so its access lines carry the
+    # request id and a traceback it logs stays on one line, as every other record.
+    for name in ("uvicorn", "uvicorn.access"):
+        uvicorn_logger = logging.getLogger(name)
+        uvicorn_logger.handlers = [handler]
+        uvicorn_logger.propagate = False
     root.addHandler(handler)
     root.setLevel(level)
     return writer
-
-
-def in_background(handler: logging.Handler, writer: LogWriter) -> logging.Handler:
-    """A stream handler's records, written by `writer`; another handler as it is."""
-    if not isinstance(handler, logging.StreamHandler):
-        return handler
-    background = BackgroundHandler(handler.stream, writer)
-    background.setFormatter(handler.formatter)
-    background.setLevel(handler.level)
-    for each in handler.filters:
-        background.addFilter(each)
-    return background
