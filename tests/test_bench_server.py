@@ -26,7 +26,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 def options(command: list[str]) -> dict[str, list[str]]:
     """A uvicorn command line's options, each with the values it was given (in order)."""
-    start = command.index("uvicorn") + 2  # past the app
+    start = next(n for n, word in enumerate(command) if word.startswith("--"))
     found: dict[str, list[str]] = {}
     option = None
     for word in command[start:]:

@@ -83,7 +83,7 @@ def test_the_image_is_multi_stage_non_root_and_checks_liveness(
     assert any(c.cmd == "COPY" and "--from=build" in c.flags for c in final)
     assert "http://127.0.0.1:8000/health/live" in " ".join(by_name["HEALTHCHECK"].value)
     cmd = by_name["CMD"].value
-    assert cmd[:2] == ("uvicorn", "book_service.main:app")
+    assert cmd[:3] == ("python", "-m", "book_service")  # the settings checked, then uvicorn
     assert "--proxy-headers" in cmd
     assert by_name["EXPOSE"].value == ("8000",)
 

@@ -316,7 +316,7 @@ def test_the_migration_is_a_job_of_the_same_image_run_once_before_the_service(
     assert job["template"]["spec"]["restartPolicy"] == "Never"
     assert migrate["image"] == container(service, "Deployment")["image"]
     assert "@sha256:" in migrate["image"]  # the overlay pins the image by digest
-    assert "command" not in container(service, "Deployment")  # the image's uvicorn, no alembic
+    assert "command" not in container(service, "Deployment")  # the image's command, no alembic
     assert all(item["kind"] != "Job" for item in service)
     dockerfile_text = (project / "Dockerfile").read_text()
     assert "COPY alembic.ini" in dockerfile_text
