@@ -257,6 +257,37 @@ def test_a_silent_oracle_cannot_hold_up_shutdown(
     assert stopped < 10, output  # the pool timeout, the close timeout, and a second to exit
 
 
+@pytest.mark.parametrize("variant", ["defaults", "threadpool"])
+def test_a_request_still_running_when_the_drain_ends_gets_a_503_problem(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    """Not uvicorn's plain-text 500 and its traceback: the image's command with a drain of
+    1 s, and a request that waits 10 s for a connection to a silent Oracle."""
+    project = rendered(variant)
+    with silent_oracle() as oracle_port:
+        port = free_port()
+        command = image_command(project, port)
+        command[command.index("--timeout-graceful-shutdown") + 1] = "1"
+        settings = {"ORACLE_POOL_TIMEOUT": "10", "ORACLE_CLOSE_TIMEOUT": "2"}
+        process = launch(project, command, **oracle_at(oracle_port), **settings)
+        url = wait_until_live(process, port)
+        with ThreadPoolExecutor() as clients:
+            headers = {"X-Request-ID": "drained-1"}
+            in_flight = clients.submit(httpx.get, f"{url}/books", headers=headers, timeout=30)
+            time.sleep(0.3)
+            process.terminate()
+            output, _ = process.communicate(timeout=60)
+            answer = in_flight.result()
+    assert_problem(answer, 503)
+    assert answer.json()["detail"] == "The service is shutting down; try again"
+    assert answer.headers["retry-after"] == "1"
+    assert answer.headers["connection"] == "close"
+    assert answer.headers["x-request-id"] == "drained-1"
+    assert "Traceback" not in output
+    [line] = [line for line in output.splitlines() if "drained-1" in line and "GET /books:" in line]
+    assert line.endswith(" GET /books: still running when shutdown's wait ended; answered 503")
+
+
 def worker_processes(pid: int) -> list[int]:
     """The processes uvicorn spawned to serve (not multiprocessing's resource tracker)."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
