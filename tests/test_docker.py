@@ -5,13 +5,17 @@ read with BuildKit's own parser. Building and running them needs Docker, which C
 rendered project has and this machine does not.
 """
 
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import dockerfile
+import pytest
 import yaml
 
-from tests.conftest import files, python_module, render
+from tests.conftest import captured, environment, files, python_module, render
+from tests.test_serve import image_command
 
 
 def test_docker_and_ci_files_come_only_with_their_answers(tmp_path: Path) -> None:
@@ -45,7 +49,7 @@ def test_compose_starts_the_service_after_a_healthy_oracle_and_the_migrations(
         "oracle": {"condition": "service_healthy"},
         "migrate": {"condition": "service_completed_successfully"},
     }
-    assert app["stop_grace_period"] == "30s"
+    assert app["stop_grace_period"] == "50s"
     for service in (migrate, app):
         assert service["environment"]["ORACLE_DSN"] == "oracle:1521/FREEPDB1"
         assert service["image"] == "book-service:local"
@@ -91,3 +95,33 @@ def test_the_image_is_multi_stage_non_root_and_checks_liveness(
 def test_the_image_leaves_out_what_it_does_not_need(rendered: Callable[[str], Path]) -> None:
     ignored = (rendered("defaults") / ".dockerignore").read_text().split()
     assert {".env", ".venv", ".git", "tests"} <= set(ignored)
+
+
+def default_settings(project: Path) -> dict[str, float]:
+    """The rendered service's default timeouts, as its Settings reads them."""
+    code = (
+        "import json; from book_service.config import Settings; "
+        "s = Settings(password='x'); "
+        "print(json.dumps({n: getattr(s, n) for n in ('pool_timeout', 'call_timeout', "
+        "'close_timeout')}))"
+    )
+    result = captured([sys.executable, "-c", code], project, environment(PYTHONPATH="src"))
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("variant", ["defaults", "threadpool"])
+def test_a_call_admitted_before_sigterm_finishes_within_the_drain_and_the_grace_period(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    """operations, Shutdown: with the default settings, a call that waits its whole
+    ORACLE_POOL_TIMEOUT for a connection and its whole ORACLE_CALL_TIMEOUT for Oracle has
+    its answer before uvicorn's drain ends; compose waits for the drain and the close."""
+    project = rendered(variant)
+    command = image_command(project, 8000)
+    drain = float(command[command.index("--timeout-graceful-shutdown") + 1])
+    settings = default_settings(project)
+    assert settings["pool_timeout"] + settings["call_timeout"] < drain
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    grace = float(compose["services"]["app"]["stop_grace_period"].removesuffix("s"))
+    assert drain + settings["close_timeout"] + 1 <= grace
