@@ -10,6 +10,7 @@ versions.
 
 import re
 from pathlib import Path
+from typing import Any
 
 import copier
 import pytest
@@ -93,7 +94,7 @@ def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path
     ],
 )
 def test_an_update_that_breaks_a_rule_with_a_recorded_answer_is_refused_and_changes_nothing(
-    template: Path, tmp_path: Path, data: dict[str, object], rule: str
+    template: Path, tmp_path: Path, data: dict[str, Any], rule: str
 ) -> None:
     # Copier drops a recorded answer its question no longer takes, and --defaults puts the
     # default in its place: kubernetes false, and every manifest deleted, without a word.
