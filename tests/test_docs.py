@@ -132,6 +132,9 @@ def test_the_pages_are_tidy_markdown(rendered: Callable[[str], Path], variant: s
         for before, line in itertools.pairwise(lines):
             if line.startswith("#"):
                 assert before == "", f"{name}: no blank line before {line!r}"
+            # Markdown would read a line right after a table as one more row of it.
+            after_table = before.startswith("|") and line and not line.startswith("|")
+            assert not after_table, f"{name}: no blank line after a table, before {line!r}"
     readme = (project / "README.md").read_text()
     description = VARIANTS[variant].get("description", "A FastAPI service on Oracle Database")
     assert readme.count(description) == 1
