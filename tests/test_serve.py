@@ -170,21 +170,27 @@ def test_a_log_reader_that_stalls_never_holds_up_the_service(
     assert output.count('"GET /books HTTP/1.1" 503') == 2000
 
 
-def test_json_logs_are_one_object_per_line_with_the_request_id(
-    rendered: Callable[[str], Path],
-) -> None:
+def logged_around_a_503(project: Path, request_id: str, **settings: str) -> tuple[str, list[str]]:
+    """Serve with Oracle unreachable, GET /books (503) as `request_id`, and stop: the whole
+    output, and its lines from the app's start on (uvicorn writes two lines of its own
+    before the app starts and reads LOG_FORMAT)."""
     port = free_port()
-    settings = oracle_at(free_port()) | {"LOG_FORMAT": "json"}
-    process = start(rendered("defaults"), port, **settings)
+    process = start(project, port, **oracle_at(free_port()), **settings)
     url = wait_until_live(process, port)
-    response = httpx.get(f"{url}/books", headers={"X-Request-ID": "json-log-7"})
+    response = httpx.get(f"{url}/books", headers={"X-Request-ID": request_id})
     assert response.status_code == 503
     process.terminate()
     output, _ = process.communicate(timeout=30)
-    # uvicorn writes two lines of its own before the app starts and reads LOG_FORMAT.
     lines = output.splitlines()
     started = next(n for n, line in enumerate(lines) if "Waiting for application startup" in line)
-    records = [json.loads(line) for line in lines[started + 1 :]]
+    return output, lines[started + 1 :]
+
+
+def test_json_logs_are_one_object_per_line_with_the_request_id(
+    rendered: Callable[[str], Path],
+) -> None:
+    output, lines = logged_around_a_503(rendered("defaults"), "json-log-7", LOG_FORMAT="json")
+    records = [json.loads(line) for line in lines]
     mine = [record for record in records if record["request_id"] == "json-log-7"]
     assert {record["logger"] for record in mine} >= {"uvicorn.access"}
     assert any("DPY-6005" in record["message"] for record in mine)
@@ -200,16 +206,8 @@ def test_text_logs_are_one_line_per_record_with_the_request_id(
 ) -> None:
     """operations: `time level logger [request id] message`, uvicorn's records too (its
     access lines, and its errors), once the app has started."""
-    port = free_port()
-    process = start(rendered("defaults"), port, **oracle_at(free_port()))
-    url = wait_until_live(process, port)
-    response = httpx.get(f"{url}/books", headers={"X-Request-ID": "text-log-7"})
-    assert response.status_code == 503
-    process.terminate()
-    output, _ = process.communicate(timeout=30)
-    lines = output.splitlines()
-    started = next(n for n, line in enumerate(lines) if "Waiting for application startup" in line)
-    assert all(RECORD.match(line) for line in lines[started + 1 :]), output
+    output, lines = logged_around_a_503(rendered("defaults"), "text-log-7")
+    assert all(RECORD.match(line) for line in lines), output
     mine = [line for line in lines if " [text-log-7] " in line]
     assert any(" INFO uvicorn.access [text-log-7] " in line for line in mine), output
     assert any(" WARNING book_service.errors [text-log-7] " in line for line in mine), output
