@@ -25,7 +25,7 @@ body "should be a valid dictionary", which sends a client looking in the wrong p
 
 import json
 from collections.abc import Callable, Coroutine, Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from typing import Any
 
@@ -44,7 +44,12 @@ JSON = "Content-Type: application/json"
 
 def exact_number(text: str) -> Decimal:
     """A JSON number with a fraction or an exponent, as the Decimal it writes."""
-    number = Decimal(text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        # An exponent past a Decimal's own (10 ** 18 and more either way): valid JSON, which
+        # would otherwise reach FastAPI as an error that is not a JSONDecodeError, a bare 400.
+        return beyond_any_exponent(text)
     if not number:
         return ZERO  # whatever exponent it was written with: 0e999999999 too
     if number.adjusted() >= 126:
@@ -52,6 +57,16 @@ def exact_number(text: str) -> Decimal:
     if number.adjusted() < -130:
         return TOO_SMALL.copy_sign(number)
     return number
+
+
+def beyond_any_exponent(text: str) -> Decimal:
+    """A JSON number whose exponent no Decimal holds: 0, or past any NUMBER either way. Its
+    digits before the exponent are at most a body's length: they cannot bring it back."""
+    digits, _, exponent = text.lower().partition("e")
+    mantissa = Decimal(digits)
+    if not mantissa:
+        return ZERO
+    return (TOO_SMALL if exponent.startswith("-") else INFINITE).copy_sign(mantissa)
 
 
 def exact_whole_number(text: str) -> int | Decimal:
