@@ -53,6 +53,10 @@ PROVEN: list[tuple[str, str]] = [
     (r"docker (compose|build|run) .*", "cannot run here, no Docker engine: tests/test_docker.py"),
     (r"copier update", "cannot run here: it asks every question at a terminal"),
     (r"git checkout HEAD -- migrations/versions/authors\.py", "tests/test_update_answers.py"),
+    (
+        r'git add answers\.yml && git commit -m "Our answers file"',
+        "tests/test_doc_commands.py: each documented update commits the answers file first",
+    ),
     (r"TEMPLATE=\S+", "sets where the template is; these tests set TEMPLATE to their clone"),
 ]
 

@@ -94,6 +94,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "tests/test_metrics.py",
         "tests/test_disconnect.py",
         "tests/test_shutdown.py",
+        "tests/test_stuck_pool.py",
         "tests/test_body_limit.py",
         "tests/test_request_target.py",
         "tests/test_cpu.py",
