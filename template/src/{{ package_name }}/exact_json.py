@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import Request, Response, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers, QueryParams
@@ -176,7 +176,10 @@ class ExactJSONRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         names = [parameter.alias for parameter in self.dependant.query_params]
-        exact_body = self.body_field is not None
+        # A JSON body; a form's (Form, File) is read as a form, and is none of this.
+        exact_body = self.body_field is not None and not isinstance(
+            self.body_field.field_info, params.Form
+        )
         if not names and not exact_body:
             return handler
 
