@@ -998,8 +998,10 @@ class StandInAsyncConnection:
         A task cancelled while it waits does not leave the connection mid-call: the thin
         driver sends a break, reads Oracle's answer to it and resets the protocol before
         the cancellation goes on (impl/thin/protocol.pyx, BaseAsyncProtocol
-        `_process_message`), so Oracle has abandoned the statement and the connection is
-        usable. Here the statement's effect simply never happens.
+        `_process_message`), and the connection is usable. Here the statement's effect
+        never happens, as when the break reaches Oracle while the statement runs; one that
+        Oracle had finished, its answer on the way, stays done. The service takes neither
+        for granted: a write cancelled halfway has an unknown outcome (shutdown.py).
         """
         self.state.round_trip(sleep=False)
         seconds, timed_out = self.state.wait()
