@@ -34,7 +34,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "threadpool": {"oracle_api": "threadpool"},
     "every-type": {"python_version": "3.11", "tracing": True, "resources": EVERY_TYPE},
     # The smallest sizes that work, and names that need care: plurals in -es and -ies, a
-    # resource named like FastAPI's `status` module, optional-only fields.
+    # resource named like FastAPI's `status` module, optional-only fields, a field named
+    # like the tests' HTTP client.
     "one-of-each": {
         "project_name": "Tiny Ledger",
         "python_version": "3.13",
@@ -43,10 +44,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "pool_min": 1,
         "pool_max": 1,
         "pool_increment": 1,
+        "oracle_sessions": 4,  # the least two replicas' pools take
         "kubernetes": True,
         "resources": [
             {"status": ["label str(30) unique"]},
-            {"box": ["size_cm int optional", "fragile bool optional"]},
+            {"box": ["size_cm int optional", "fragile bool optional", "client str(20) optional"]},
             # An optional field named like a function of columns.py, before one that uses it.
             {"company": ["text str(40) optional", "founded_at timestamp optional", "motto str"]},
         ],
