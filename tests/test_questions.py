@@ -81,45 +81,45 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ({"executor_workers": 1, "pool_max": 0}, "pool_max", "must be a positive integer"),
     ({"pool_min": 0}, "pool_min", "must be a positive integer"),
     ({"pool_increment": 0}, "pool_increment", "must be a positive integer"),
-    # A rule between two questions is reported by the first of them that has both answers:
-    # here, given together, the earlier; in an update, the one it changes (test_update_answers).
+    # A rule between two questions is reported by the later of them when it is given with
+    # --data, as here; by the earlier when only that one is (test_update_answers).
     (
         {"executor_workers": 8, "pool_max": 4},
-        "executor_workers",
+        "pool_max",
         "pool_max (4) must be at least executor_workers (8)",
     ),
     (
         {"executor_workers": 4, "pool_max": 4, "pool_min": 5},
-        "pool_max",
+        "pool_min",
         "pool_min (5) must not exceed pool_max (4)",
     ),
-    ({"pool_increment": 11}, "pool_max", "pool_increment (11) must not exceed pool_max"),
+    ({"pool_increment": 11}, "pool_increment", "pool_increment (11) must not exceed pool_max"),
     (
         {"pool_max": 10, "oracle_sessions": 10},
-        "pool_max",
+        "oracle_sessions",
         "oracle_sessions (10) must be at least pool_max + 1 (11)",
     ),
     ({"oracle_sessions": 100001}, "oracle_sessions", "must be at most 100000"),
     (
         {"pool_max": 10, "oracle_sessions": 21, "kubernetes": True},
-        "pool_max",
+        "kubernetes",
         "kubernetes needs oracle_sessions of at least 22 (21 given)",
     ),
-    ({"docker": False, "kubernetes": True}, "docker", "kubernetes needs docker"),
-    # Given with --data, a later answer is still text when an earlier question reads it.
+    ({"docker": False, "kubernetes": True}, "kubernetes", "kubernetes needs docker"),
+    # Given with --data, answers are text until their own question reads them.
     (
         {"oracle_api": "threadpool", "executor_workers": "8", "pool_max": "4"},
-        "executor_workers",
+        "pool_max",
         "pool_max (4) must be at least executor_workers (8)",
     ),
     (
         {"pool_max": "10", "oracle_sessions": "21", "kubernetes": "yes"},
-        "pool_max",
+        "kubernetes",
         "kubernetes needs oracle_sessions of at least 22 (21 given)",
     ),
     (
         {"project_slug": "a" + "-b" * 28, "package_name": "svc", "kubernetes": True},
-        "project_slug",
+        "kubernetes",
         "kubernetes needs a project_slug of at most 55 characters (57 given)",
     ),
 ]

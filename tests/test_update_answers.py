@@ -105,6 +105,42 @@ def test_an_update_that_breaks_a_rule_with_a_recorded_answer_is_refused_and_chan
     assert snapshot(project) == before
 
 
+@pytest.mark.parametrize(
+    ("made_with", "data", "rule"),
+    [
+        ({"docker": False}, {"kubernetes": True}, "kubernetes needs docker"),
+        (
+            {
+                "project_slug": "a-distribution-name-of-fifty-six-characters-for-the-test",
+                "package_name": "catalogue",
+            },
+            {"kubernetes": True},
+            "kubernetes needs a project_slug of at most 55 characters (56 given)",
+        ),
+        (
+            {"oracle_api": "threadpool", "executor_workers": 10, "pool_max": 10},
+            {"pool_max": 6, "pool_min": 6},
+            "pool_max (6) must be at least executor_workers (10)",
+        ),
+    ],
+)
+def test_a_later_answer_that_breaks_a_rule_with_an_earlier_recorded_one_is_refused(
+    template: Path,
+    tmp_path: Path,
+    made_with: dict[str, Any],
+    data: dict[str, Any],
+    rule: str,
+) -> None:
+    # The earlier question, checking the rule too, made Copier drop its recorded answer
+    # and put the default in its place: docker turned on, the distribution renamed, the
+    # threads cut to the new pool, without a word.
+    project = copy(template, tmp_path / "service", "v0.2.0", **made_with)
+    before = snapshot(project)
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        update(project, copier.VcsRef.CURRENT, **data)
+    assert snapshot(project) == before
+
+
 def test_a_move_to_the_threadpool_keeps_the_pool_and_the_manifests(
     template: Path, tmp_path: Path
 ) -> None:
