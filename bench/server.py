@@ -81,6 +81,8 @@ def uvicorn_arguments(port: int) -> list[str]:
         "--no-server-header",
         "--header",
         "X-Content-Type-Options:nosniff",
+        "--ws",
+        "none",
         "--no-access-log",
         "--log-level",
         "warning",

@@ -427,6 +427,25 @@ def test_the_image_names_no_server_software_and_says_nosniff(
     assert b"\r\nx-content-type-options: nosniff\r\n" in refusal.lower(), refusal
 
 
+def test_the_image_answers_a_websocket_upgrade_as_any_request(
+    rendered: Callable[[str], Path],
+) -> None:
+    """The service serves no WebSocket: with uvicorn's WebSocket protocol on (the image
+    installs `websockets`), an upgrade to any path got its bare text/plain 403, with no
+    request id, no nosniff and no count in /metrics."""
+    upgrade = (
+        b"GET /books HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with serving_as_the_image(rendered("defaults")) as (_, port):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(upgrade)
+            answer = sock.recv(65_536)
+    head = answer.partition(b"\r\n\r\n")[0].lower()
+    assert b"content-type: application/problem+json" in head, answer
+    assert b"x-request-id: " in head, answer
+
+
 def test_the_image_answers_head_as_get_without_the_body(rendered: Callable[[str], Path]) -> None:
     """Every general-purpose server must support HEAD (RFC 9110, 9.1); FastAPI's routes
     answered 405 to it, and a load balancer's HEAD probe saw the service as down."""
