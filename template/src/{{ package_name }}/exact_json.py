@@ -243,13 +243,20 @@ class ExactJSONRoute(APIRoute):
 
 
 def json_only(headers: Headers) -> None:
-    """Refuse a body whose Content-Type is not JSON, or which has a Content-Encoding.
+    """Refuse a body whose Content-Type is not JSON, which has a Content-Encoding, or a
+    transfer coding other than chunked (501).
 
     No body at all goes on, whatever its headers say: the body field then answers 422,
     "Field required". JSON is `application/json` or any `application/...+json`, as FastAPI
     reads one. A coded (gzip, br...) body is refused with `Accept-Encoding: identity`, the
     codings the service takes (RFC 9110, 15.5.16).
     """
+    framing = ", ".join(headers.getlist("transfer-encoding")).strip().lower()
+    if framing not in ("", "chunked"):
+        # httptools frames the body by the last coding and ignores the rest, which a proxy
+        # in front may apply: another body than the one read here (RFC 9112, 6.1).
+        detail = f"A body with Transfer-Encoding {framing[:100]!r} is not accepted; send it chunked"
+        raise HTTPException(HTTPStatus.NOT_IMPLEMENTED, detail)
     coding = headers.get("content-encoding", "identity").strip().lower()
     if coding != "identity":
         detail = f"A body with Content-Encoding {coding!r} is not accepted; send it unencoded"
