@@ -63,7 +63,8 @@ ORACLE_ERRORS = Counter(
 # Counted by the HTTP protocol (request_head.py), for requests the app never sees.
 REQUESTS_REFUSED = Counter(
     "http_requests_refused",
-    "HTTP requests refused before the app: malformed (400), too slow (408), too long (431)",
+    "HTTP requests refused before the app: malformed (400), too slow (408), too many "
+    "pipelined (429), too long (431)",
     ["status"],
     registry=None,
 )
