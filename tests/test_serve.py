@@ -437,10 +437,12 @@ def test_the_image_answers_a_websocket_upgrade_as_any_request(
         b"GET /books HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
-    with serving_as_the_image(rendered("defaults")) as (_, port):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-            sock.sendall(upgrade)
-            answer = sock.recv(65_536)
+    with (
+        serving_as_the_image(rendered("defaults")) as (_, port),
+        socket.create_connection(("127.0.0.1", port), timeout=10) as sock,
+    ):
+        sock.sendall(upgrade)
+        answer = sock.recv(65_536)
     head = answer.partition(b"\r\n\r\n")[0].lower()
     assert b"content-type: application/problem+json" in head, answer
     assert b"x-request-id: " in head, answer
