@@ -333,8 +333,121 @@ def test_the_stand_in_changes_only_what_a_modify_names(rendered: Callable[[str],
     )
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.splitlines() == [
-        "id 19 True None True",
+        "id 19 False None True",
         "version 20 False 1 False",
         "title 300 False None False",
         "page_count 19 False 7 False",
     ]
+
+
+BOOKS = """
+CREATE TABLE books (
+    id NUMBER(19) GENERATED ALWAYS AS IDENTITY,
+    title VARCHAR2(200 CHAR) NOT NULL,
+    isbn VARCHAR2(13 CHAR) NOT NULL,
+    page_count NUMBER(19),
+    CONSTRAINT books_pk PRIMARY KEY (id),
+    CONSTRAINT books_isbn_uk UNIQUE (isbn)
+)
+/
+"""
+TRY = """
+import sys
+from tests.standins import tables_from_ddl
+try:
+    tables_from_ddl(sys.stdin.read())
+except Exception as error:
+    print(str(error).splitlines()[0])
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "refused"),
+    [
+        # A renamed column keeps its constraint's name: books_isbn_uk, not books_code_uk.
+        (
+            "ALTER TABLE books RENAME COLUMN isbn TO code\n/\n"
+            "ALTER TABLE books DROP CONSTRAINT books_code_uk",
+            "ORA-02443",
+        ),
+        ("ALTER TABLE books MODIFY title NOT NULL", "ORA-01442"),
+        ("ALTER TABLE books MODIFY page_count NULL", "ORA-01451"),
+        ("ALTER TABLE books RENAME COLUMN nothing TO something", "ORA-00904"),
+        ("ALTER TABLE books DROP COLUMN nothing", "ORA-00904"),
+        ("ALTER TABLE books ADD CONSTRAINT books_isbn_uk UNIQUE (title)", "ORA-02264"),
+        ("ALTER TABLE books RENAME CONSTRAINT books_code_uk TO books_x_uk", "ORA-23292"),
+    ],
+)
+def test_the_stand_in_refuses_the_ddl_oracle_refuses(
+    rendered: Callable[[str], Path], change: str, refused: str
+) -> None:
+    # Accepted here, such a revision stopped halfway on Oracle: DDL commits as it goes, so
+    # the schema changed and alembic_version did not.
+    ran = subprocess.run(
+        [sys.executable, "-c", TRY],
+        cwd=rendered("defaults"),
+        env=environment(PYTHONPATH="src:."),
+        input=BOOKS + change + "\n/\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith(refused + ":"), ran.stdout
+
+
+def test_the_stand_in_reads_a_text_default_and_byte_lengths(
+    rendered: Callable[[str], Path],
+) -> None:
+    # The docs' recipe for a required text field gives it a default; VARCHAR2(N) without
+    # CHAR counts bytes (NLS_LENGTH_SEMANTICS=BYTE, Oracle's default).
+    added = (
+        "ALTER TABLE books ADD subtitle VARCHAR2(100 CHAR) DEFAULT 'it''s new' NOT NULL\n/\n"
+        "ALTER TABLE books ADD code VARCHAR2(10)\n/\n"
+    )
+    script = (
+        "import sys\nfrom tests.standins import tables_from_ddl\n"
+        "books = tables_from_ddl(sys.stdin.read())['books']\n"
+        "print(repr(books.columns['subtitle'].default), books.columns['code'].length_in_bytes)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=rendered("defaults"),
+        env=environment(PYTHONPATH="src:."),
+        input=BOOKS + added,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["\"it's", 'new"', "True"]
+
+
+def test_the_stand_in_reads_a_resource_renamed_as_updating_md_says(
+    rendered: Callable[[str], Path],
+) -> None:
+    renamed = (
+        "ALTER TABLE books RENAME TO volumes\n/\n"
+        "ALTER TABLE volumes RENAME CONSTRAINT books_pk TO volumes_pk\n/\n"
+        "ALTER INDEX books_pk RENAME TO volumes_pk\n/\n"
+        "ALTER TABLE volumes RENAME CONSTRAINT books_isbn_uk TO volumes_isbn_uk\n/\n"
+        "ALTER INDEX books_isbn_uk RENAME TO volumes_isbn_uk\n/\n"
+    )
+    script = (
+        "import sys\nfrom tests.standins import tables_from_ddl\n"
+        "tables = tables_from_ddl(sys.stdin.read())\n"
+        "print(sorted(tables), sorted(tables['volumes'].constraints), tables['volumes'].unique)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=rendered("defaults"),
+        env=environment(PYTHONPATH="src:."),
+        input=BOOKS + renamed,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == (
+        "['volumes'] ['volumes_isbn_uk', 'volumes_pk'] [('volumes_isbn_uk', 'isbn')]"
+    )

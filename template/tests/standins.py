@@ -93,9 +93,12 @@ class Column:
     precision: int | None = None
     scale: int | None = None
     length: int | None = None
+    # VARCHAR2(N CHAR) counts characters; VARCHAR2(N), with NLS_LENGTH_SEMANTICS=BYTE, the
+    # database default, bytes. sa.String(N) writes CHAR; a hand-written revision may not.
+    length_in_bytes: bool = False
     nullable: bool = True
     identity: bool = False
-    default: Decimal | None = None
+    default: Any = None
 
 
 @dataclass
@@ -117,6 +120,8 @@ class Table:
     )
     # Statements whose every column the table has: Oracle parses each once, then shares it.
     parsed: set[str] = field(default_factory=set)
+    # Every constraint's name: the primary key's, the unique and the check constraints'.
+    constraints: set[str] = field(default_factory=set)
 
     def put(self, row: Row) -> None:
         key = row["id"]
@@ -148,8 +153,11 @@ class Table:
 
 COLUMN = re.compile(
     r"(?P<name>\w+) (?P<type>NUMBER|NUMERIC|VARCHAR2|DATE|TIMESTAMP)"
-    r"(?:\((?P<size>\d+)(?: CHAR)?(?:, ?(?P<scale>\d+))?\))?(?P<rest>.*)"
+    r"(?:\((?P<size>\d+)(?P<char> CHAR)?(?:, ?(?P<scale>\d+))?\))?(?P<rest>.*)"
 )
+CONSTRAINT = re.compile(r"CONSTRAINT (\w+) ")
+# A column's DEFAULT: a number, a quoted string ('' a quote), or a DATE literal.
+DEFAULT = re.compile(r"DEFAULT (-?[\d.]+|'(?:[^']|'')*'|DATE '[\d-]+')")
 UNIQUE = re.compile(r"CONSTRAINT (\w+) UNIQUE \((\w+)\)")
 CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
 
@@ -182,6 +190,7 @@ PASSED_OVER = (
     "DELETE FROM alembic_version ",
     "COMMIT",
     "CREATE INDEX ",
+    "ALTER INDEX ",
 )
 CREATE_TABLE = re.compile(r"CREATE TABLE (\w+) \((.*?)\n\)", re.DOTALL)
 ADD = re.compile(r"ALTER TABLE (\w+) ADD (.*)", re.DOTALL)
@@ -190,15 +199,18 @@ DROP_COLUMN = re.compile(r"ALTER TABLE (\w+) DROP COLUMN (\w+)")
 RENAME_COLUMN = re.compile(r"ALTER TABLE (\w+) RENAME COLUMN (\w+) TO (\w+)")
 DROP_CONSTRAINT = re.compile(r"ALTER TABLE (\w+) DROP CONSTRAINT (\w+)")
 DROP_TABLE = re.compile(r"DROP TABLE (\w+)")
+RENAME_TABLE = re.compile(r"ALTER TABLE (\w+) RENAME TO (\w+)")
+RENAME_CONSTRAINT = re.compile(r"ALTER TABLE (\w+) RENAME CONSTRAINT (\w+) TO (\w+)")
 
 
 def tables_from_ddl(ddl: str) -> dict[str, Table]:
     """The tables an upgrade script leaves, statement by statement (`/` ends each, as the
     offline script writes them): the generated revisions' CREATE TABLE, and what your own
     write with `op.add_column`, `op.drop_column`, `op.alter_column` (a size, NULL or NOT
-    NULL, a new name), `op.create_unique_constraint`, `op.drop_constraint` and
-    `op.drop_table`. Any other statement that changes a table fails here, loudly, rather
-    than leaving the stand-in wrong."""
+    NULL, a new name), `op.create_unique_constraint`, `op.drop_constraint`,
+    `op.rename_table`, `op.drop_table`, and a constraint's or an index's RENAME. Any
+    other statement that changes a table fails here, loudly, rather than leaving the
+    stand-in wrong; and so does one Oracle refuses, with Oracle's error."""
     tables: dict[str, Table] = {}
     for statement in re.split(r"^/$", ddl, flags=re.MULTILINE):
         lines = [line for line in statement.splitlines() if not line.lstrip().startswith("--")]
@@ -211,11 +223,13 @@ def tables_from_ddl(ddl: str) -> dict[str, Table]:
                 define(table, line.strip().rstrip(",").strip())
         elif match := DROP_COLUMN.fullmatch(text):
             table = tables[match[1]]
+            column_of(table, match[2])
             del table.columns[match[2]]
             table.unique = [(name, column) for name, column in table.unique if column != match[2]]
             table.checks = [check for check in table.checks if check[1] != match[2]]
         elif match := RENAME_COLUMN.fullmatch(text):
             table, old, new = tables[match[1]], match[2], match[3]
+            column_of(table, old)
             table.columns = {
                 new if name == old else name: replace(column, name=new) if name == old else column
                 for name, column in table.columns.items()
@@ -229,6 +243,10 @@ def tables_from_ddl(ddl: str) -> dict[str, Table]:
             ]
         elif match := DROP_CONSTRAINT.fullmatch(text):
             table, constraint = tables[match[1]], match[2]
+            if constraint not in table.constraints:
+                # A renamed column keeps its constraints' names: `_uk` is still the old one's.
+                raise oracle_error(2443, "Cannot drop constraint  - nonexistent constraint")
+            table.constraints.discard(constraint)
             table.unique = [unique for unique in table.unique if unique[0] != constraint]
             table.checks = [check for check in table.checks if check[0] != constraint]
         elif match := MODIFY.fullmatch(text):
@@ -237,6 +255,10 @@ def tables_from_ddl(ddl: str) -> dict[str, Table]:
             define(tables[match[1]], match[2].strip())
         elif match := DROP_TABLE.fullmatch(text):
             del tables[match[1]]
+        elif match := RENAME_TABLE.fullmatch(text):
+            tables[match[2]] = replace(tables.pop(match[1]), name=match[2])
+        elif match := RENAME_CONSTRAINT.fullmatch(text):
+            rename_constraint(tables[match[1]], match[2], match[3])
         else:
             raise NotImplementedError(f"the stand-in does not read this DDL: {text[:200]}")
     return tables
@@ -245,11 +267,16 @@ def tables_from_ddl(ddl: str) -> dict[str, Table]:
 def modify(table: Table, name: str, change: str) -> None:
     """ALTER TABLE ... MODIFY, as `op.alter_column` writes it: a type, a default, NULL or
     NOT NULL. Oracle changes only what it names; the rest of the column stays as it was."""
-    column = table.columns[name]
+    column = column_of(table, name)
     if change in ("NULL", "NOT NULL"):
+        if column.nullable == (change == "NULL"):  # Oracle refuses to change nothing
+            code, reason = (1451, "to be modified to NULL cannot be modified to NULL")
+            if change == "NOT NULL":
+                code, reason = (1442, "to be modified to NOT NULL is already NOT NULL")
+            raise oracle_error(code, f"column {reason}")
         table.columns[name] = replace(column, nullable=change == "NULL")
-    elif default := re.fullmatch(r"DEFAULT (\S+)", change):
-        table.columns[name] = replace(column, default=Decimal(default[1]))
+    elif default := DEFAULT.fullmatch(change):
+        table.columns[name] = replace(column, default=default_value(default[1]))
     elif COLUMN.fullmatch(f"{name} {change}"):
         define(table, f"{name} {change}")
         changed = table.columns[name]
@@ -263,8 +290,40 @@ def modify(table: Table, name: str, change: str) -> None:
         raise NotImplementedError(f"the stand-in does not read this change: {change}")
 
 
+def rename_constraint(table: Table, old: str, new: str) -> None:
+    if old not in table.constraints:
+        raise oracle_error(23292, "The constraint does not exist")
+    if new in table.constraints:
+        raise oracle_error(2264, "name already used by an existing constraint")
+    table.constraints = table.constraints - {old} | {new}
+    table.unique = [(new if name == old else name, column) for name, column in table.unique]
+    table.checks = [
+        (new if name == old else name, column, allowed) for name, column, allowed in table.checks
+    ]
+
+
+def column_of(table: Table, name: str) -> Column:
+    """The table's column `name`; ORA-00904 if it has none."""
+    if name not in table.columns:
+        raise oracle_error(904, f'"{name.upper()}": invalid identifier')
+    return table.columns[name]
+
+
+def default_value(text: str) -> Any:
+    """A DEFAULT's value: a number, a string, or a DATE literal's day."""
+    if text.startswith("'"):
+        return text[1:-1].replace("''", "'")
+    if text.startswith("DATE"):
+        return dt.datetime.fromisoformat(text.split("'")[1])
+    return Decimal(text)
+
+
 def define(table: Table, line: str) -> None:
     """Add a column or a constraint, as a line of CREATE TABLE or ALTER TABLE ADD has it."""
+    if match := CONSTRAINT.match(line):
+        if match[1] in table.constraints:
+            raise oracle_error(2264, "name already used by an existing constraint")
+        table.constraints.add(match[1])
     if match := UNIQUE.fullmatch(line):
         table.unique.append((match[1], match[2]))
     elif match := CHECK_IN.fullmatch(line):
@@ -272,16 +331,19 @@ def define(table: Table, line: str) -> None:
         table.checks.append((match[1], match[2], allowed))
     elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
         rest, size, scale = match["rest"], match["size"], match["scale"]
-        default = re.search(r"DEFAULT (\S+)", rest)
+        default = DEFAULT.search(rest)
+        if default is None and "DEFAULT" in rest:
+            raise NotImplementedError(f"the stand-in does not read this DEFAULT: {line}")
         column = Column(
             name=match["name"],
             type="NUMBER" if match["type"] == "NUMERIC" else match["type"],
             precision=int(size) if size and match["type"] != "VARCHAR2" else None,
             scale=int(scale or 0) if size and match["type"] != "VARCHAR2" else None,
             length=int(size) if size and match["type"] == "VARCHAR2" else None,
-            nullable="NOT NULL" not in rest,
+            length_in_bytes=match["type"] == "VARCHAR2" and not match["char"],
+            nullable="NOT NULL" not in rest and "IDENTITY" not in rest,  # identity: NOT NULL
             identity="IDENTITY" in rest,
-            default=Decimal(default[1]) if default else None,
+            default=default_value(default[1]) if default else None,
         )
         table.columns[column.name] = column
 
@@ -369,7 +431,7 @@ def store(table: Table, column: Column, typed: Typed) -> Any:
             )
         return number
     if column.type == "VARCHAR2" and typed.type == "VARCHAR2":
-        actual = len(typed.value)
+        actual = len(typed.value.encode() if column.length_in_bytes else typed.value)
         limit = column.length or 4000
         if actual > limit or len(typed.value.encode()) > 4000:
             raise oracle_error(
