@@ -351,14 +351,32 @@ CREATE TABLE books (
 )
 /
 """
-TRY = """
+# What the stand-in makes of BOOKS and the statements after it: the script prints it, or
+# the first line of the error it raises.
+READ = """
 import sys
 from tests.standins import tables_from_ddl
 try:
-    tables_from_ddl(sys.stdin.read())
+    tables = tables_from_ddl(sys.stdin.read())
 except Exception as error:
     print(str(error).splitlines()[0])
+    raise SystemExit
 """
+
+
+def stand_in_reads(project: Path, ddl: str, show: str = "") -> str:
+    """What READ, then `show`, prints for BOOKS followed by `ddl`."""
+    ran = subprocess.run(
+        [sys.executable, "-c", READ + show],
+        cwd=project,
+        env=environment(PYTHONPATH="src:."),
+        input=BOOKS + ddl,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout.strip()
 
 
 @pytest.mark.parametrize(
@@ -383,17 +401,8 @@ def test_the_stand_in_refuses_the_ddl_oracle_refuses(
 ) -> None:
     # Accepted here, such a revision stopped halfway on Oracle: DDL commits as it goes, so
     # the schema changed and alembic_version did not.
-    ran = subprocess.run(
-        [sys.executable, "-c", TRY],
-        cwd=rendered("defaults"),
-        env=environment(PYTHONPATH="src:."),
-        input=BOOKS + change + "\n/\n",
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.startswith(refused + ":"), ran.stdout
+    said = stand_in_reads(rendered("defaults"), change + "\n/\n")
+    assert said.startswith(refused + ":"), said
 
 
 def test_the_stand_in_reads_a_text_default_and_byte_lengths(
@@ -405,22 +414,10 @@ def test_the_stand_in_reads_a_text_default_and_byte_lengths(
         "ALTER TABLE books ADD subtitle VARCHAR2(100 CHAR) DEFAULT 'it''s new' NOT NULL\n/\n"
         "ALTER TABLE books ADD code VARCHAR2(10)\n/\n"
     )
-    script = (
-        "import sys\nfrom tests.standins import tables_from_ddl\n"
-        "books = tables_from_ddl(sys.stdin.read())['books']\n"
-        "print(repr(books.columns['subtitle'].default), books.columns['code'].length_in_bytes)"
-    )
-    ran = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=rendered("defaults"),
-        env=environment(PYTHONPATH="src:."),
-        input=BOOKS + added,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.split() == ["\"it's", 'new"', "True"]
+    show = "books = tables['books'].columns\nprint(books['subtitle'].default, books['code'])"
+    said = stand_in_reads(rendered("defaults"), added, show)
+    assert said.startswith("it's new Column(name='code', type='VARCHAR2'"), said
+    assert "length=10, length_in_bytes=True" in said
 
 
 def test_the_stand_in_reads_a_resource_renamed_as_updating_md_says(
@@ -433,21 +430,7 @@ def test_the_stand_in_reads_a_resource_renamed_as_updating_md_says(
         "ALTER TABLE volumes RENAME CONSTRAINT books_isbn_uk TO volumes_isbn_uk\n/\n"
         "ALTER INDEX books_isbn_uk RENAME TO volumes_isbn_uk\n/\n"
     )
-    script = (
-        "import sys\nfrom tests.standins import tables_from_ddl\n"
-        "tables = tables_from_ddl(sys.stdin.read())\n"
-        "print(sorted(tables), sorted(tables['volumes'].constraints), tables['volumes'].unique)"
-    )
-    ran = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=rendered("defaults"),
-        env=environment(PYTHONPATH="src:."),
-        input=BOOKS + renamed,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert ran.returncode == 0, ran.stderr
-    assert ran.stdout.strip() == (
+    show = "new = tables['volumes']\nprint(sorted(tables), sorted(new.constraints), new.unique)"
+    assert stand_in_reads(rendered("defaults"), renamed, show) == (
         "['volumes'] ['volumes_isbn_uk', 'volumes_pk'] [('volumes_isbn_uk', 'isbn')]"
     )
