@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, captured, environment, python_module
-from tests.unreachable import UNRESOLVED_DSN, free_port, silent_oracle
+from tests.unreachable import UNRESOLVED_DSN, free_port, refusing_oracle, silent_oracle
 from tests.variants import VARIANTS
 
 PASSWORD = "migrations-never-print-it"
@@ -270,6 +270,8 @@ def migrate_online(project: Path, dsn: str) -> subprocess.CompletedProcess[str]:
         ("closed port", "app cannot log in to Oracle: DPY-6005 (Connection refused)"),
         ("silent", "Oracle did not answer a login within 1 s (ORACLE_CONNECT_TIMEOUT)"),
         ("unresolved", "app cannot log in to Oracle: its host name does not resolve ("),
+        # A wrong service name, not a database that is down: the listener's own code says so.
+        ("refusing", "app cannot log in to Oracle: DPY-6005 (DPY-6001)"),
     ],
 )
 def test_an_online_migration_with_oracle_unreachable_fails_in_one_line_in_time(
@@ -279,8 +281,8 @@ def test_an_online_migration_with_oracle_unreachable_fails_in_one_line_in_time(
     a database that accepts the connection and never answers would hold it forever."""
     project = rendered("defaults")
     started = time.monotonic()
-    if oracle == "silent":
-        with silent_oracle() as port:
+    if oracle in ("silent", "refusing"):
+        with silent_oracle() if oracle == "silent" else refusing_oracle() as port:
             result = migrate_online(project, f"127.0.0.1:{port}/FREEPDB1")
     else:
         dsn = UNRESOLVED_DSN if oracle == "unresolved" else f"127.0.0.1:{free_port()}/FREEPDB1"
