@@ -5,7 +5,7 @@ and a host name that never resolves."""
 import socket
 import struct
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 
 # The .invalid domain is reserved never to resolve (RFC 2606).
@@ -21,19 +21,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def silent_oracle() -> Iterator[int]:
-    """A port that accepts TCP connections and never says a word: a hung database."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    accepted: list[socket.socket] = []
+def listening(answer: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A local port whose listener hands each connection it accepts to `answer`, on a
+    thread of its own; the port, while it listens."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
     stop = threading.Event()
 
     def accept() -> None:
         listener.settimeout(0.1)
         while not stop.is_set():
             with suppress(TimeoutError):
-                accepted.append(listener.accept()[0])
+                answer(listener.accept()[0])
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
@@ -42,7 +40,18 @@ def silent_oracle() -> Iterator[int]:
     finally:
         stop.set()
         thread.join()
-        for connection in [*accepted, listener]:
+        listener.close()
+
+
+@contextmanager
+def silent_oracle() -> Iterator[int]:
+    """A port that accepts TCP connections and never says a word: a hung database."""
+    accepted: list[socket.socket] = []
+    try:
+        with listening(accepted.append) as port:
+            yield port
+    finally:
+        for connection in accepted:
             connection.close()
 
 
@@ -58,24 +67,12 @@ def refusal(code: int) -> bytes:
 @contextmanager
 def refusing_oracle() -> Iterator[int]:
     """A port whose listener answers each connect: no such service (ORA-12514)."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
-    def refuse() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            with suppress(TimeoutError):
-                connection = listener.accept()[0]
-                with connection, suppress(OSError):
-                    connection.settimeout(5)
-                    connection.recv(65_536)  # the driver's CONNECT
-                    connection.sendall(refusal(12514))
+    def refuse(connection: socket.socket) -> None:
+        with connection, suppress(OSError):
+            connection.settimeout(5)
+            connection.recv(65_536)  # the driver's CONNECT
+            connection.sendall(refusal(12514))
 
-    thread = threading.Thread(target=refuse, daemon=True)
-    thread.start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    with listening(refuse) as port:
+        yield port
