@@ -31,9 +31,10 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   callers reach the pool meanwhile, each to log in for itself: the thin pool's background
   task logs in once for each request it finds waiting (`_process_request`), and an acquire
   awaits its request. With refused credentials, each acquire fails with the server's ORA
-  error itself, after two logins (the request's and the pool's growth); creating the pool
-  tries one (impl/thin/pool.pyx, `_bg_task_func`, `_post_create_conn_impl`;
-  tests/test_2400_pool.py).
+  error itself, after two logins (the request's and the pool's growth), and creating the
+  pool would try one more (impl/thin/pool.pyx, `_bg_task_func`, `_post_create_conn_impl`;
+  tests/test_2400_pool.py). The service creates its pool only once Oracle has accepted a
+  login (bridge.py), so creating a stand-in tries none.
 
 Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
 of a shape the service does not use fails loudly rather than passing unchecked.
@@ -912,8 +913,6 @@ class StandInPools:
         self.logins = self.opened = self.busy = 0
         self.acquired = self.released = self.round_trips = 0
         self.closed = False
-        if refuse_logins is not None:
-            self.logins += 1  # the pool's first attempt at its minimum, in the background
 
     def log_in(self) -> None:
         """One login, once its round trips are over: refused with the server's own error
@@ -983,7 +982,7 @@ class StandInPool(StandInPools):
         return self.open_connection()
 
     def log_in_once(self) -> None:
-        """The bridge's own try of refused credentials: one login, outside the pool."""
+        """The bridge's own try of the credentials: one login, outside the pool."""
         time.sleep(self.login_latency)
         self.log_in()
 
@@ -1099,7 +1098,7 @@ class StandInAsyncPool(StandInPools):
         self.free: asyncio.Semaphore | None = None  # made on the loop that first uses it
 
     async def log_in_async(self) -> None:
-        """The bridge's own try of refused credentials: one login, outside the pool."""
+        """The bridge's own try of the credentials: one login, outside the pool."""
         await asyncio.sleep(self.login_latency)
         self.log_in()
 
