@@ -205,10 +205,21 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"call": ["name str(50)"]}], 'would make a test package "calls"'),
     ([{"test_metric": ["name str(50)"]}], 'would make a test package "test_metrics"'),
     ([{"migration": ["name str(50)"]}], 'would make the integration test "test_migrations.py"'),
+    # FastAPI's documentation is served at /docs, after every router: a resource's list
+    # there would hide it.
+    ([{"doc": ["name str(50)"]}], 'would serve its list at "/docs"'),
+    # Every field is a keyword argument of Cursor.setinputsizes(self, ...): a TypeError on
+    # every write.
+    ([{"gadget": ["self str(10)"]}], 'field "self" of resource "gadget" would be a keyword'),
     # Book2 twice: the second module's classes, and its OpenAPI schemas, would clash.
     (
         [{"book2": ["name str(10)"]}, {"book_2": ["title str(10)"]}],
         'makes the class "Book2", which resource "book2" makes too',
+    ),
+    # And the classes each resource derives: book's BookPage is book_page's class.
+    (
+        [{"book": ["title str(10)"]}, {"book_page": ["number int"]}],
+        'makes the class "BookPage", which resource "book" makes too',
     ),
     # Constraint names are one namespace in a schema: the second CREATE TABLE would fail
     # with ORA-02264, after the first had been created.
