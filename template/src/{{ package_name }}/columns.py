@@ -35,9 +35,16 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 
 def a_json_integer(value: object) -> object:
-    """Refuse text and booleans for an integer, as its schema ("type": "integer") does."""
+    """Refuse text and booleans for an integer, as its schema ("type": "integer") does, and
+    a number with a fraction, in time that grows only with its digits: pydantic's own check
+    grows with their square (a fraction of a million digits, a body under its limit, held
+    the event loop for 36 s). exact_json.py bounds the exponent."""
     if isinstance(value, str | bool):
         raise ValueError("it must be a JSON integer, not text or a boolean")
+    if isinstance(value, Decimal) and value.is_finite():
+        _, digits, exponent = value.as_tuple()
+        if int(exponent) < 0 and any(digits[int(exponent) :]):
+            raise ValueError("it must be a whole number, with no fraction")
     return value
 
 
