@@ -1040,6 +1040,11 @@ class StandInAsyncCursor:
         return self.statements.fetchone()
 
 
+def cancelled_by_break() -> oracledb.Error:
+    """What a statement a break stopped ends with."""
+    return oracle_error(1013, "user requested cancel of current operation")
+
+
 class StandInAsyncConnection:
     """An AsyncConnection: its state is a stand-in connection's; its round trips are awaited."""
 
@@ -1052,6 +1057,11 @@ class StandInAsyncConnection:
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
         self.state = state
+        # The answer the round trip under way awaits, and whether Oracle will ever send it.
+        self.answer: asyncio.Future[None] | None = None
+        self.silent = False
+        # A break sent with no round trip under way, which the next one reads the answer of.
+        self.broken_off = False
 
     async def round_trip(self) -> None:
         """One round trip: awaits Oracle's answer for `latency`, within the call timeout.
@@ -1059,16 +1069,49 @@ class StandInAsyncConnection:
         A task cancelled while it waits does not leave the connection mid-call: the thin
         driver sends a break, reads Oracle's answer to it and resets the protocol before
         the cancellation goes on (impl/thin/protocol.pyx, BaseAsyncProtocol
-        `_process_message`), and the connection is usable. Here the statement's effect
-        never happens, as when the break reaches Oracle while the statement runs; one that
-        Oracle had finished, its answer on the way, stays done. The service takes neither
-        for granted: a write cancelled halfway has an unknown outcome (shutdown.py).
+        `_process_message` and `_reset`), and the connection is usable. That wait has no
+        bound: an Oracle that answers nothing (a round trip past the call timeout) holds the
+        task until it is cancelled again. Here the statement's effect never happens, as
+        when the break reaches Oracle while the statement runs; one that Oracle had
+        finished, its answer on the way, stays done. The service takes neither for
+        granted: a write cancelled halfway has an unknown outcome (shutdown.py).
         """
         self.state.round_trip(sleep=False)
         seconds, timed_out = self.state.wait()
-        await asyncio.sleep(seconds)  # even 0: other tasks run while the socket is awaited
+        if self.broken_off:
+            self.broken_off = False
+            raise cancelled_by_break()
+        if not seconds:
+            await asyncio.sleep(0)  # an answer at once: other tasks run while it is read
+            return
+        loop = asyncio.get_running_loop()
+        self.answer, self.silent = loop.create_future(), timed_out
+        answered = loop.call_later(seconds, self.answered, self.answer)
+        try:
+            await self.answer
+        except asyncio.CancelledError:
+            answered.cancel()
+            if timed_out:  # the break's answer never comes
+                await loop.create_future()
+            raise
+        finally:
+            self.answer = None
         if timed_out:
             raise self.state.timed_out()
+
+    @staticmethod
+    def answered(answer: "asyncio.Future[None]") -> None:
+        if not answer.done():
+            answer.set_result(None)
+
+    def cancel(self) -> None:
+        """A break (Connection.cancel, `_break_external` in impl/thin/protocol.pyx): Oracle
+        stops the statement under way and answers ORA-01013. An Oracle that answers nothing
+        answers no break either: the call waits out its call timeout."""
+        if self.answer is None:
+            self.broken_off = True
+        elif not self.answer.done() and not self.silent:
+            self.answer.set_exception(cancelled_by_break())
 
     def cursor(self) -> StandInAsyncCursor:
         return StandInAsyncCursor(self)

@@ -2,7 +2,13 @@
 
 Uvicorn lets a handler run on after its client has disconnected. Cancelling it lets a
 database call still waiting for its turn give up its place in the queue: that call never
-runs. A call already running is broken off (asyncio API) or finishes on its thread.
+runs. A call already running finishes on its thread (threadpool mode), or, with the
+asyncio API, is broken off: the bridge lists it in the request's `Departure`, and a break
+sent to Oracle (`Connection.cancel`) ends it (ORA-01013), or its call timeout does; then
+the bridge ends the request as cancelled. Its task is not cancelled: the driver would send
+a break of its own and wait for Oracle's answer with no bound, forever on an Oracle that
+has stopped answering (BaseAsyncProtocol `_process_message` and `_reset`,
+impl/thin/protocol.pyx), and the call would hold its place and its connection as long.
 
 The request body is read first (these are JSON APIs: bodies are small), so that the only
 message left to receive is the disconnect, which a watcher waits for beside the handler.
@@ -13,10 +19,31 @@ as soon as it leaves after that.
 """
 
 import asyncio
+from contextvars import ContextVar
+from typing import Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WATCH_AFTER = 0.05
+
+
+class Breakable(Protocol):
+    def cancel(self) -> None:
+        """Break off the statement under way (python-oracledb's `Connection.cancel`)."""
+
+
+class Departure:
+    """A request's database calls under way (asyncio API), and whether its client left."""
+
+    __slots__ = ("calls", "gone")
+
+    def __init__(self) -> None:
+        self.calls: list[Breakable] = []
+        self.gone = False
+
+
+# The current request's, which the bridge lists its running calls in.
+departure: ContextVar[Departure | None] = ContextVar("departure", default=None)
 
 
 class CancelOnDisconnectMiddleware:
@@ -41,6 +68,7 @@ class CancelOnDisconnectMiddleware:
         if task is None:  # an ASGI server runs every request in a task of its own
             raise RuntimeError("CancelOnDisconnectMiddleware must run in an asyncio task")
         cancelled_here = False
+        here = Departure()
 
         async def replay() -> Message:
             # The body as the client sent it; after that, what the server would say next.
@@ -57,7 +85,12 @@ class CancelOnDisconnectMiddleware:
             gone.set_result(message)
             if not started:
                 cancelled_here = True
-                task.cancel()
+                here.gone = True
+                if here.calls:  # broken off; the bridge ends the request once they end
+                    for call in here.calls:
+                        call.cancel()
+                else:
+                    task.cancel()
 
         watcher: asyncio.Future[None] | None = None
 
@@ -66,12 +99,14 @@ class CancelOnDisconnectMiddleware:
             watcher = asyncio.ensure_future(watch())
 
         timer = loop.call_later(WATCH_AFTER, start_watching)
+        token = departure.set(here)
         try:
             await self.app(scope, replay, send_and_note)
         except asyncio.CancelledError:
             if not cancelled_here or task.uncancel() > 0:
                 raise  # cancelled from outside (too): pass it on
         finally:
+            departure.reset(token)
             timer.cancel()
             if watcher is not None:
                 watcher.cancel()
