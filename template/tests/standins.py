@@ -922,6 +922,12 @@ class StandInPools:
         if self.refuse_logins is not None:
             raise oracle_error(self.refuse_logins, "invalid credential or not authorized")
 
+    async def log_in_async(self) -> None:
+        """The bridge's own try of the credentials: one login, outside the pool, with the
+        asyncio API (which the threadpool mode logs in with too, in thin mode)."""
+        await asyncio.sleep(self.login_latency)
+        self.log_in()
+
     def open_connection(self) -> StandInConnection:
         try:
             self.log_in()
@@ -980,11 +986,6 @@ class StandInPool(StandInPools):
         """A new connection: the login's round trips hold the thread."""
         time.sleep(self.login_latency)
         return self.open_connection()
-
-    def log_in_once(self) -> None:
-        """The bridge's own try of the credentials: one login, outside the pool."""
-        time.sleep(self.login_latency)
-        self.log_in()
 
     def close(self, force: bool = False) -> None:
         self.closed = True
@@ -1139,11 +1140,6 @@ class StandInAsyncPool(StandInPools):
         super().__init__(latency, **options)
         self.idle: list[StandInAsyncConnection] = []
         self.free: asyncio.Semaphore | None = None  # made on the loop that first uses it
-
-    async def log_in_async(self) -> None:
-        """The bridge's own try of the credentials: one login, outside the pool."""
-        await asyncio.sleep(self.login_latency)
-        self.log_in()
 
     def acquire(self) -> oracledb.AsyncConnection:
         # Typed as the real thing: the code under test only uses what the stand-in has.
