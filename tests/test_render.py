@@ -115,7 +115,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
     [
         ("every-type", ["authors", "invoices", "categories"]),
         ("one-of-each", ["statuses", "boxes", "companies"]),
-        ("long-names", ["customer_loyalty_programmes", "tiers"]),
+        ("long-names", ["customer_loyalty_programmes", "tiers", "shipments"]),
     ],
 )
 def test_each_resource_gets_a_package_its_tests_and_a_router(

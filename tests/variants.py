@@ -69,6 +69,20 @@ VARIANTS: dict[str, dict[str, Any]] = {
             },
             # "tiers_tier_name_for_members_uk" is exactly 30 bytes.
             {"tier": ["tier_name_for_members str(40) unique", "is_default_tier bool"]},
+            # Lists of fields of a kind, which some tests are parametrized over.
+            {
+                "shipment": [
+                    "created_at timestamp",
+                    "updated_at timestamp",
+                    "shipped_at timestamp optional",
+                    "delivered_at timestamp optional",
+                    "cancelled_at timestamp optional",
+                    "weight_in_tonnes decimal(12,9)",
+                    "volume_in_cubic_m decimal(12,9)",
+                    "fuel_surcharge_rate decimal(12,9)",
+                    "insurance_premium_rate decimal(12,9)",
+                ]
+            },
         ],
     },
 }
