@@ -3,14 +3,19 @@ top-level module of the rendered project's dependency tree.
 
     python -m tests.modules > includes/modules.jinja    # after a dependency changes
 
+Every variant's dependencies (tests/variants.py: tracing, Kubernetes ...), and the extras
+they ask for (uvicorn[standard] brings uvloop, httptools, websockets, watchfiles, yaml).
+
 tests/test_questions.py checks that includes/modules.jinja lists every one of them.
 """
 
-import re
 import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,39 +24,46 @@ def standard_library() -> set[str]:
     return {name for name in sys.stdlib_module_names if not name.startswith("_")}
 
 
-def requirement_names(requirements: list[str]) -> set[str]:
-    """Distribution names of requirements that apply on this interpreter (no extras)."""
+def requirement_names(requirements: list[str], extras: frozenset[str] = frozenset()) -> set[str]:
+    """Distribution names, each with the extras it is asked for ("uvicorn[standard]"), of
+    the requirements that apply on this interpreter with `extras` chosen."""
     names = set()
-    for requirement in requirements:
-        name, _, marker = requirement.partition(";")
-        if "extra ==" in marker:
+    for line in requirements:
+        requirement = Requirement(line)
+        marker = str(requirement.marker or "")
+        # Only the extras decide: a marker for another platform or Python is kept, as a
+        # service may run there.
+        if "extra" in marker and not any(Marker(marker).evaluate({"extra": e}) for e in extras):
             continue
-        names.add(re.split(r"[\s\[<>=!~(]", name.strip(), maxsplit=1)[0].lower())
+        name = requirement.name.lower().replace("_", "-")
+        names.add("[".join([name, ",".join(sorted(requirement.extras))]))
     return names
 
 
 def dependency_modules(project: Path) -> set[str]:
-    """Top-level modules of every distribution the project needs, directly or not."""
+    """Top-level modules of every distribution the project needs, directly or not, its
+    dependencies' extras followed too."""
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     wanted = requirement_names(pyproject["project"]["dependencies"])
     for group in pyproject.get("dependency-groups", {}).values():
         wanted |= requirement_names([item for item in group if isinstance(item, str)])
     seen: set[str] = set()
+    followed: set[str] = set()
     while wanted:
-        name = wanted.pop()
-        if name in seen:
+        item = wanted.pop()
+        if item in followed:
             continue
+        followed.add(item)
+        name, _, extras = item.partition("[")
         try:
             requires = metadata.distribution(name).requires or []
         except metadata.PackageNotFoundError:
             continue  # not for this platform (pywin32, say): its modules cannot clash here
         seen.add(name)
-        wanted |= requirement_names(requires)
+        wanted |= requirement_names(requires, frozenset(filter(None, extras.split(","))))
     modules = set()
     for module, distributions in metadata.packages_distributions().items():
-        if {d.lower().replace("_", "-") for d in distributions} & {
-            n.replace("_", "-") for n in seen
-        }:
+        if {d.lower().replace("_", "-") for d in distributions} & seen:
             modules.add(module)
     return {module for module in modules if module.isidentifier() and module[0] != "_"}
 
@@ -64,9 +76,11 @@ def main() -> None:
     import tempfile
 
     from tests.conftest import render
+    from tests.variants import VARIANTS
 
     with tempfile.TemporaryDirectory() as temporary:
-        names = sorted(reserved(render(Path(temporary) / "service")))
+        projects = [render(Path(temporary) / name, **answers) for name, answers in VARIANTS.items()]
+        names = sorted(set().union(*(reserved(project) for project in projects)))
     print("{#- Made by `python -m tests.modules`: the modules a package_name would shadow. -#}")
     print("{%- set RESERVED_MODULES = [")
     line = " "

@@ -44,6 +44,11 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         ({"package_name": name}, "package_name", "package_name is taken")
         for name in ["fastapi", "sqlalchemy", "uuid", "email", "alembic", "http", "anyio"]
     ),
+    # Brought by an extra (uvicorn[standard]), or by the tracing answer's dependencies.
+    *(
+        ({"package_name": name}, "package_name", "package_name is taken")
+        for name in ["uvloop", "websockets", "yaml", "google"]
+    ),
     ({"package_name": "tests"}, "package_name", "package_name is taken"),
     ({"package_name": "a" * 31}, "package_name", "must be at most 30 characters (31 given)"),
     ({"description": "one\\two"}, "description", 'one printable line without " or'),
@@ -432,5 +437,6 @@ def test_the_reserved_modules_hold_the_standard_library_and_every_dependency(
     rendered: Callable[[str], Path],
 ) -> None:
     listed = set(re.findall(r'"([a-z0-9_]+)"', (ROOT / "includes" / "modules.jinja").read_text()))
-    missing = reserved(rendered("defaults")) - listed
+    # Every variant's dependencies: tracing's and Kubernetes' add to the defaults'.
+    missing = set().union(*(reserved(rendered(variant)) for variant in VARIANTS)) - listed
     assert not missing, f"run `python -m tests.modules > includes/modules.jinja`: {missing}"
