@@ -257,12 +257,16 @@ def json_only(headers: Headers) -> None:
         # in front may apply: another body than the one read here (RFC 9112, 6.1).
         detail = f"A body with Transfer-Encoding {framing[:100]!r} is not accepted; send it chunked"
         raise HTTPException(HTTPStatus.NOT_IMPLEMENTED, detail)
-    coding = headers.get("content-encoding", "identity").strip().lower()
+    # Every line of a field given on several: a proxy may read all of them (RFC 9110, 5.3).
+    coding = ", ".join(headers.getlist("content-encoding")).strip().lower() or "identity"
     if coding != "identity":
         detail = f"A body with Content-Encoding {coding!r} is not accepted; send it unencoded"
         raise HTTPException(UNSUPPORTED, detail, headers={"Accept-Encoding": "identity"})
     if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
         return
+    if len(headers.getlist("content-type")) > 1:
+        # A field of one value, given twice: which one a proxy in front read is anyone's guess.
+        raise HTTPException(HTTPStatus.BAD_REQUEST, "Content-Type is given more than once")
     media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
     kind, _, subtype = media_type.partition("/")
     if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
