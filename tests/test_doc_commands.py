@@ -37,7 +37,7 @@ IN_A_FRESH_PROJECT = [
     r'uv run alembic revision -m "[^"]+"',
     r"uv run ruff format migrations",
     r"scripts/serve",
-    r"uv run uvicorn book_service\.main:app --log-config logging\.yaml",
+    r"scripts/serve --log-config logging\.yaml",
 ]
 # How each command that this module does not run is proven: the test that runs it, or
 # why it cannot run here and what proves it instead.
