@@ -63,6 +63,12 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id.get()
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
+            # The target as sent, its query undecoded: a `"` in it would end the quotes
+            # around the request line, for whatever reads the line after.
+            record.args = tuple(
+                arg.replace('"', "%22") if isinstance(arg, str) else arg for arg in record.args
+            )
         return True
 
 
