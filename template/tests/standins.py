@@ -911,7 +911,7 @@ class StandInPools:
         self.refuse_logins = refuse_logins
         self.lock = threading.Lock()
         self.logins = self.opened = self.busy = 0
-        self.acquired = self.released = self.round_trips = 0
+        self.acquired = self.released = self.dropped = self.round_trips = 0
         self.closed = False
 
     def log_in(self) -> None:
@@ -1059,9 +1059,11 @@ class StandInAsyncConnection:
         self.pool = pool
         self.state = state
         # The answer the round trip under way awaits, and whether Oracle will ever send it.
+        self.in_flight = False
         self.answer: asyncio.Future[None] | None = None
         self.silent = False
-        # A break sent with no round trip under way, which the next one reads the answer of.
+        # A break whose answer is still to be read: by the round trip under way, once its
+        # own answer is in; with none under way, by the next one, whoever makes it.
         self.broken_off = False
 
     async def round_trip(self) -> None:
@@ -1079,14 +1081,24 @@ class StandInAsyncConnection:
         """
         self.state.round_trip(sleep=False)
         seconds, timed_out = self.state.wait()
-        if self.broken_off:
-            self.broken_off = False
-            raise cancelled_by_break()
-        if not seconds:
-            await asyncio.sleep(0)  # an answer at once: other tasks run while it is read
-            return
+        self.in_flight, self.silent = True, timed_out
+        try:
+            if self.broken_off:  # a break sent between round trips: its answer comes first
+                raise cancelled_by_break()
+            if not seconds:
+                await asyncio.sleep(0)  # an answer at once: other tasks run while it is read
+            else:
+                await self.answer_within(seconds, timed_out)
+            if self.broken_off:  # the break came with the answer, and is answered too
+                raise cancelled_by_break()
+        finally:
+            self.in_flight, self.broken_off = False, False
+        if timed_out:
+            raise self.state.timed_out()
+
+    async def answer_within(self, seconds: float, timed_out: bool) -> None:
         loop = asyncio.get_running_loop()
-        self.answer, self.silent = loop.create_future(), timed_out
+        self.answer = loop.create_future()
         answered = loop.call_later(seconds, self.answered, self.answer)
         try:
             await self.answer
@@ -1097,8 +1109,6 @@ class StandInAsyncConnection:
             raise
         finally:
             self.answer = None
-        if timed_out:
-            raise self.state.timed_out()
 
     @staticmethod
     def answered(answer: "asyncio.Future[None]") -> None:
@@ -1109,10 +1119,12 @@ class StandInAsyncConnection:
         """A break (Connection.cancel, `_break_external` in impl/thin/protocol.pyx): Oracle
         stops the statement under way and answers ORA-01013. An Oracle that answers nothing
         answers no break either: the call waits out its call timeout."""
-        if self.answer is None:
-            self.broken_off = True
-        elif not self.answer.done() and not self.silent:
+        if self.in_flight and self.silent:
+            return
+        if self.answer is not None and not self.answer.done():
             self.answer.set_exception(cancelled_by_break())
+        else:
+            self.broken_off = True
 
     def cursor(self) -> StandInAsyncCursor:
         return StandInAsyncCursor(self)
@@ -1175,6 +1187,19 @@ class StandInAsyncPool(StandInPools):
         if connection.state.undo:
             await connection.rollback()
         self.take_back(self.idle, connection)
+        assert self.free is not None
+        self.free.release()
+
+    async def drop(self, connection: oracledb.Connection) -> None:
+        """Close a lent connection instead of taking it back: its session ends, and Oracle
+        rolls back what it left uncommitted; the pool opens another when it needs one."""
+        lent = cast(StandInAsyncConnection, connection)
+        if lent.state.undo:
+            lent.state.undo_all()
+        with self.lock:
+            self.busy -= 1
+            self.opened -= 1
+            self.dropped += 1
         assert self.free is not None
         self.free.release()
 

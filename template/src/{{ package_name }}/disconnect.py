@@ -39,6 +39,8 @@ class Departure:
 
     def __init__(self) -> None:
         self.calls: list[Breakable] = []
+        # Whether the client left before the answer started: the calls then under way were
+        # broken off, and the bridge ends the request as cancelled.
         self.gone = False
 
 
@@ -67,7 +69,7 @@ class CancelOnDisconnectMiddleware:
         task = asyncio.current_task()
         if task is None:  # an ASGI server runs every request in a task of its own
             raise RuntimeError("CancelOnDisconnectMiddleware must run in an asyncio task")
-        cancelled_here = False
+        cancelled_task = False  # by the watcher
         here = Departure()
 
         async def replay() -> Message:
@@ -80,16 +82,16 @@ class CancelOnDisconnectMiddleware:
             await send(message)
 
         async def watch() -> None:
-            nonlocal cancelled_here
+            nonlocal cancelled_task
             message = await receive()  # the server says http.disconnect: client or response done
             gone.set_result(message)
             if not started:
-                cancelled_here = True
                 here.gone = True
                 if here.calls:  # broken off; the bridge ends the request once they end
                     for call in here.calls:
                         call.cancel()
                 else:
+                    cancelled_task = True
                     task.cancel()
 
         watcher: asyncio.Future[None] | None = None
@@ -103,8 +105,11 @@ class CancelOnDisconnectMiddleware:
         try:
             await self.app(scope, replay, send_and_note)
         except asyncio.CancelledError:
-            if not cancelled_here or task.uncancel() > 0:
-                raise  # cancelled from outside (too): pass it on
+            # Cancelled here, or ended by the bridge for the client that left; cancelled
+            # from outside too (a shutdown), it goes on.
+            outside = task.uncancel() if cancelled_task else task.cancelling()
+            if not here.gone or outside > 0:
+                raise
         finally:
             departure.reset(token)
             timer.cancel()
