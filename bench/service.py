@@ -94,18 +94,12 @@ def stand_in_pool(settings: Any) -> Any:
 
 
 async def log_in(settings: Any) -> None:
-    """The bridge's own login, which opens the pool: Oracle accepts it, at once."""
-
-
-def log_in_blocking(settings: Any) -> None:
-    """The same, as the threadpool mode calls it."""
+    """The bridge's own login (db.log_in_async, in either mode), which opens the pool:
+    Oracle accepts it, at once."""
 
 
 book_service.db.create_pool = stand_in_pool
-if ASYNCIO:
-    book_service.db.log_in_async = log_in
-else:
-    book_service.db.log_in = log_in_blocking
+book_service.db.log_in_async = log_in
 app = create_app()
 
 # The event loop's lag: a timer due every LAG_PERIOD seconds, and how late it runs. While

@@ -1,6 +1,7 @@
 """A rendered service whose pool is its own stand-in driver (its tests/standins.py), run by
 uvicorn from inside the project (SERVICE_PACKAGE names its package): the whole API, HTTP
-to the stand-in's tables, with no Oracle. Nothing else is replaced."""
+to the stand-in's tables, with no Oracle. Nothing else is replaced but the bridge's own
+login, which opens the pool, and which the stand-in's Oracle accepts."""
 
 import importlib
 import os
@@ -14,5 +15,12 @@ package = os.environ["SERVICE_PACKAGE"]
 db: Any = importlib.import_module(f"{package}.db")
 main = importlib.import_module(f"{package}.main")
 
+
+
+async def log_in(settings: Any) -> None:
+    """The bridge's own login (db.log_in_async, in either mode): accepted at once."""
+
+
 db.create_pool = stand_in_pool
+db.log_in_async = log_in
 app = main.create_app()
