@@ -16,7 +16,6 @@ db: Any = importlib.import_module(f"{package}.db")
 main = importlib.import_module(f"{package}.main")
 
 
-
 async def log_in(settings: Any) -> None:
     """The bridge's own login (db.log_in_async, in either mode): accepted at once."""
 
