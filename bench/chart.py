@@ -20,6 +20,7 @@ SERIES = {  # variant: colour, label
     "def-route": ("tab:green", "control: def route"),
     "naive": ("tab:red", "control: naive (blocking in async def)"),
     "constant": ("tab:grey", "control: constant"),
+    "wait": ("tab:purple", "control: wait (async def awaiting L)"),
 }
 PANELS = [
     ("rps", "requests/s", "throughput"),

@@ -24,6 +24,7 @@ VARIANTS = (
     "def-route",
     "naive",
     "constant",
+    "wait",
     "no-metrics",
     *LIGHT,
 )
@@ -32,7 +33,9 @@ METRICS_COST = 0.05
 LAG_LIMIT_MS = 5.0
 # The list's throughput: a share of the bare route's at L = 0 (in the faster mode, and in
 # the threadpool mode), a multiple of the def route's at L = 1 and 5 ms, and a share of
-# the limit at L = 20 ms. targets() gives the verdicts, budget_table() the CPU each allows.
+# the limit at L = 20 ms (20 / L, and read as well against the wait control, what the
+# same server reaches at L when a request is nothing but its wait). targets() gives the
+# verdicts, budget_table() the CPU each allows.
 BARE_SHARE_FASTER, BARE_SHARE_THREADPOOL = 0.5, 0.35
 DEF_ROUTE_MULTIPLE = 2.0
 LIMIT_SHARE = 0.95
@@ -246,6 +249,23 @@ def targets(cells: Cells) -> list[dict[str, Any]]:
                     LIMIT_SHARE,
                     note=note,
                 )
+                # The same share of what the stack reaches at L when a request does nothing
+                # but wait: the limit as this machine's loopback, wrk and uvicorn allow it.
+                if ("wait", 20, 1) in cells:
+                    values = per_repeat(cells, (mode, 20, 1), ("wait", 20, 1), rps)
+                    add(f"L = 20 ms: list / wait control, {mode}", values, LIMIT_SHARE)
+        if ("wait", 20, 1) in cells:
+            rates = per_repeat(cells, ("wait", 20, 1), None, rps)
+            rounds = [CONNECTIONS / rate * 1000 for rate in rates]
+            rows.append(
+                {
+                    "target": f"L = 20 ms: wait control / limit ({limit:.0f} req/s), for reference",
+                    "values": [rate / limit for rate in rates],
+                    "threshold": "",
+                    "verdict": "-",
+                    "note": f"a connection's round: {spread(rounds, 2)} ms",
+                }
+            )
     busy = []
     for mode in (*MODES, *PINNED, *LIGHT):
         for latency in latencies:

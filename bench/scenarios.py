@@ -4,7 +4,9 @@ them, repeated and interleaved; in full or quick.
 A cell is one variant at one L, in one process or two:
 
 - `asyncio`, `threadpool`: the service's own GET /books?limit=20, rendered in that mode;
-- `def-route`, `naive`, `constant`: the controls bench/service.py adds to the same app;
+- `def-route`, `naive`, `constant`, `wait`: the controls bench/service.py adds to the same
+  app (`wait` at L = 20 ms only: what the stack reaches there when a request is nothing
+  but its wait, the ceiling against which the limit's target can be read);
 - `no-metrics`: the asyncio mode's list again, on a server with METRICS_ENABLED=false, so
   the report can say what the Prometheus metrics cost per request (at L = 0 only, where
   CPU is all there is to measure);
@@ -31,13 +33,14 @@ PATH = {
     "def-route": "/control/def-route?limit=20",
     "naive": "/control/naive?limit=20",
     "constant": "/control/constant",
+    "wait": "/control/wait",
     "no-metrics": "/books?limit=20",
     "asyncio, 5 connections": "/books?limit=20",
     "threadpool, 5 connections": "/books?limit=20",
     "threadpool, one core": "/books?limit=20",
 }
 MODES = ("asyncio", "threadpool")
-CONTROLS = ("def-route", "naive", "constant")
+CONTROLS = ("def-route", "naive", "constant", "wait")
 # The controls are served by the asyncio-mode server of the same L (they do not use the
 # service's pool, so the mode of the app around them does not matter to them).
 CONTROL_HOST = "asyncio"
@@ -52,14 +55,15 @@ PINNED = {"threadpool, one core": "threadpool"}
 
 # The order of an L's cells (variant, processes: 1, or 2 for several). Beside the bare
 # route, the two modes' lists (their L = 0 targets), and the pinned one a cell further;
-# beside the def route, the asyncio mode's (its L = 1 and 5 ms targets); the no-metrics
-# list two from the asyncio mode's; the rest after.
+# beside the def route, the asyncio mode's (its L = 1 and 5 ms targets); the wait control
+# and the no-metrics list two from the asyncio mode's; the rest after.
 ORDER = (
     ("threadpool, one core", 1),
     ("threadpool", 1),
     ("constant", 1),
     ("asyncio", 1),
     ("def-route", 1),
+    ("wait", 1),
     (NO_METRICS, 1),
     ("naive", 1),
     *((variant, 2) for variant in ("asyncio", "threadpool", "threadpool, one core", "constant")),
@@ -121,6 +125,7 @@ class Plan:
     settle: float  # after the warm-up: calls in flight finish
     latencies: tuple[int, ...]
     naive_latencies: tuple[int, ...]
+    wait_latencies: tuple[int, ...]
     # Before each cell, wait up to quiet_wait seconds for other work on the machine to
     # stop; quiet_budget seconds in all, so a machine that stays busy costs at most that.
     quiet_wait: float = 15.0
@@ -142,9 +147,8 @@ class Plan:
         cells = [Cell(variant, latency) for variant in MODES]
         if latency in self.pinned_latencies:
             cells += [Cell(variant, latency) for variant in PINNED]
-        cells += [
-            Cell(c, latency) for c in CONTROLS if c != "naive" or latency in self.naive_latencies
-        ]
+        only = {"naive": self.naive_latencies, "wait": self.wait_latencies}
+        cells += [Cell(c, latency) for c in CONTROLS if latency in only.get(c, (latency,))]
         if latency in self.no_metrics_latencies:
             cells.append(Cell(NO_METRICS, latency))
         if latency in self.light_latencies:
@@ -180,6 +184,7 @@ def plan(quick: bool, repeats: int | None = None) -> Plan:
             settle=0.3,
             latencies=(0, 5),
             naive_latencies=(0, 5),
+            wait_latencies=(5,),
             quiet_wait=2.0,
             quiet_budget=6.0,
             retries=0,
@@ -192,4 +197,5 @@ def plan(quick: bool, repeats: int | None = None) -> Plan:
         settle=0.5,
         latencies=(0, 1, 5, 20),
         naive_latencies=(0, 1, 5, 20),
+        wait_latencies=(20,),
     )

@@ -7,14 +7,16 @@ rendered project's: its statements are coroutines in the asyncio mode, blocking 
 in the threadpool mode. The `books` table starts with PRELOADED rows, written as the
 service's own INSERT writes them, whichever the mode.
 
-Also three controls on the same app, each tried after the same routes as GET /books (they
+Also four controls on the same app, each tried after the same routes as GET /books (they
 are mounted where its router is), the first two fetching the same page with the same SQL
 and row mapping on a blocking stand-in pool at the same L (so on the same tables):
 
 - `/control/def-route`: a plain `def` route, which FastAPI runs on its own threadpool;
 - `/control/naive`: the blocking fetch called straight from an `async def` route;
 - `/control/constant`: a bare `async def` route returning a constant, the ceiling of this
-  stack (uvicorn, the middleware, FastAPI) on this machine.
+  stack (uvicorn, the middleware, FastAPI) on this machine;
+- `/control/wait`: the bare route awaiting L first, as the asyncio stand-in awaits a round
+  trip: the ceiling of this stack at L, where a request is nothing but its wait.
 
 And the steps from the bare route to the list, each adding one part of what GET /books
 does, for bench/instructions.py to count: `/control/params` (its two query parameters),
@@ -177,6 +179,12 @@ async def naive(limit: Limit = 20, offset: Offset = 0) -> BookPage:
 
 @controls.get("/constant")
 async def constant() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@controls.get("/wait")
+async def wait() -> dict[str, str]:
+    await asyncio.sleep(LATENCY)
     return {"status": "ok"}
 
 

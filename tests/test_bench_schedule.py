@@ -47,6 +47,8 @@ def test_each_list_is_measured_beside_its_control(scenarios: ModuleType, quick: 
             assert apart("no-metrics", "asyncio") <= 2
         elif "def-route|1" in variants:
             assert apart("asyncio", "def-route") == 1
+        if "wait|1" in variants:
+            assert apart("asyncio", "wait") <= 2
 
 
 def test_the_order_turns_round_from_one_repeat_to_the_next(scenarios: ModuleType) -> None:
