@@ -404,6 +404,12 @@ def targets_table(cells: Cells) -> list[str]:
     return lines
 
 
+# A cell during which the rest of the machine used more of a core than this was measured
+# while something else took the cores: bench/run.py measures it again (Plan.retries times
+# at most; Plan.retry_budget in all), and keeps the last try.
+CONTENDED = 0.3
+
+
 def others(cell: dict[str, Any]) -> float:
     """Share of a core the rest of the machine used during the cell: not the server, wrk or
     the probe (the harness, the kernel's own work, anything else running)."""

@@ -42,9 +42,6 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 CHART = ROOT / "docs" / "assets" / "benchmark.png"  # shown in docs/performance.md
-# A cell during which the rest of the machine used more of a core than this is measured
-# again (Plan.retries times at most; Plan.retry_budget in all).
-CONTENDED = 0.3
 PACKAGES = ("fastapi", "starlette", "pydantic", "uvicorn", "uvloop", "httptools", "oracledb")
 
 
@@ -99,7 +96,7 @@ def main() -> None:
     # The harness's parts are imported here, not above: this file's directory is on
     # sys.path when it runs as a script, not when tests/test_docs_site.py loads it for CHART.
     from measure import measure
-    from report import markdown, others
+    from report import CONTENDED, markdown, others
     from scenarios import Cell
     from scenarios import plan as make_plan
     from server import MODES, Server, render
