@@ -38,12 +38,21 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
 
 Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
 of a shape the service does not use fails loudly rather than passing unchecked.
+
+Past the call timeout a round trip ends as thin mode ends it (impl/thin/protocol.pyx,
+`_process_message`; `_process_timeout_helper` in the asyncio API): the driver sends a
+break, and waits for its answer for as long again. An Oracle that is only slow (`latency`
+past the call timeout) answers the break at once: DPY-4024, the connection usable. A
+silent one (`silent`: a hung instance, or a network that drops every packet) answers
+nothing: the driver closes the connection after twice the call timeout, DPY-4011, and
+the pool drops it when it is given back (`_return_connection_helper`, impl/thin/pool.pyx).
 """
 
 import asyncio
 import datetime as dt
 import io
 import itertools
+import math
 import re
 import threading
 import time
@@ -51,6 +60,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
+from enum import Enum
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypedDict, TypeVar, Unpack, cast
@@ -801,6 +811,13 @@ class Shared:
         setattr(getattr(wrapper, self.to), self.name, value)
 
 
+class Ending(Enum):
+    """How a round trip past its call timeout ends (StandInConnection.wait)."""
+
+    TIMED_OUT = "DPY-4024"  # Oracle answered the driver's break
+    LOST = "DPY-4011"  # it did not, and the driver closed the connection
+
+
 class StandInConnection:
     # The end-to-end attributes: Oracle sees them with the next round trip, as thin mode
     # keeps each new value until its next message writes them as a piggyback
@@ -821,33 +838,57 @@ class StandInConnection:
         # session in V$SESSION.
         self.pending: dict[str, str] = {}
         self.session: dict[str, str] = {}
+        # Closed by the driver, its socket gone: no round trip is made on it again.
+        self.lost = False
 
     def round_trip(self, *, sleep: bool = True) -> None:
-        self.pool.round_trips += 1
-        # It reaches Oracle carrying what was set since the last one.
-        self.session.update(self.pending)
-        self.pending.clear()
+        self.reach()
         if not sleep:
             return
-        seconds, timed_out = self.wait()
+        seconds, ending = self.wait()
+        if seconds == math.inf:  # no call timeout on a silent Oracle: held while it is
+            while self.pool.silent:
+                time.sleep(0.01)
+            seconds, ending = self.wait()
         time.sleep(seconds)  # even 0: socket I/O lets other threads run
-        if timed_out:
-            raise self.timed_out()
+        if ending is not None:
+            raise self.ended(ending)
 
-    def wait(self) -> tuple[float, bool]:
-        """How long a round trip waits for Oracle, and whether it ends there timed out.
+    def reach(self) -> None:
+        """The start of a round trip: it reaches Oracle carrying what was set since the
+        last one. On a connection the driver closed, the driver raises DPY-1001 at once."""
+        if self.lost:
+            raise driver_error(errors.ERR_NOT_CONNECTED)
+        self.pool.round_trips += 1
+        self.session.update(self.pending)
+        self.pending.clear()
 
-        A round trip longer than call_timeout (milliseconds) ends at it with DPY-4024: thin
-        mode's socket times out and _process_message raises ERR_CALL_TIMEOUT_EXCEEDED
-        (impl/thin/protocol.pyx). Even an instant answer is a wait on a socket (0 s).
+    def wait(self) -> tuple[float, Ending | None]:
+        """How long a round trip waits, and how it ends if not with Oracle's answer.
+
+        Past call_timeout (milliseconds) thin mode's socket times out and the driver sends
+        a break (impl/thin/protocol.pyx, `_process_message`): a slow Oracle answers it, and
+        the call ends at the call timeout; a silent one does not, and the driver gives up
+        after as long again. Even an instant answer is a wait on a socket (0 s).
         """
         limit = self.call_timeout / 1000
+        if self.pool.silent:
+            return (2 * limit, Ending.LOST) if limit else (math.inf, None)
         if limit and self.pool.latency > limit:
-            return limit, True
-        return self.pool.latency, False
+            return limit, Ending.TIMED_OUT
+        return self.pool.latency, None
 
-    def timed_out(self) -> oracledb.Error:
-        return driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.call_timeout)
+    def ended(self, ending: Ending) -> oracledb.Error:
+        """The error a round trip ends with, past its call timeout: DPY-4024 once Oracle
+        answered the break; DPY-4011 when it did not, and the driver closed the connection
+        (`_force_close`)."""
+        if ending is Ending.TIMED_OUT:
+            return driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.call_timeout)
+        self.lost = True
+        return driver_error(
+            errors.ERR_CONNECTION_CLOSED,
+            context_error_message="socket timed out while recovering from previous socket timeout",
+        )
 
     def undo_all(self) -> None:
         """What Oracle does on rollback, once its round trip has reached it."""
@@ -909,9 +950,14 @@ class StandInPools:
         self.database = database or StandInDatabase()
         # An ORA code every login fails with (1017: wrong password), or None.
         self.refuse_logins = refuse_logins
+        # Oracle answers nothing on the open connections, not even a break (see above). A
+        # new login still takes `login_latency`: a silent listener is tested with the real
+        # driver (test_stuck_pool.py).
+        self.silent = False
         self.lock = threading.Lock()
         self.logins = self.opened = self.busy = 0
         self.acquired = self.released = self.dropped = self.round_trips = 0
+        self.lost_connections = 0  # closed by the driver, past a silent call timeout
         self.closed = False
 
     def log_in(self) -> None:
@@ -949,11 +995,19 @@ class StandInPools:
             self.busy += 1
         return connection
 
-    def take_back(self, idle: list[Lent], connection: Lent) -> None:
+    def take_back(self, idle: list[Lent], connection: Lent, state: StandInConnection) -> None:
+        """A lent connection given back: idle again, or, closed by the driver, dropped (its
+        session ends, and Oracle rolls back what it left uncommitted)."""
+        if state.lost:
+            state.undo_all()
         with self.lock:
             self.released += 1
             self.busy -= 1
-            idle.append(connection)
+            if state.lost:
+                self.opened -= 1
+                self.lost_connections += 1
+            else:
+                idle.append(connection)
 
 
 class StandInPool(StandInPools):
@@ -977,9 +1031,9 @@ class StandInPool(StandInPools):
             # Typed as the real thing: the code under test only uses what the stand-in has.
             yield cast(oracledb.Connection, connection)
         finally:
-            if connection.undo:
+            if connection.undo and not connection.lost:
                 connection.rollback()  # released with work uncommitted: rolled back
-            self.take_back(self.idle, connection)
+            self.take_back(self.idle, connection, connection)
             self.free.release()
 
     def log_in_and_open(self) -> StandInConnection:
@@ -1058,7 +1112,7 @@ class StandInAsyncConnection:
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
         self.state = state
-        # The answer the round trip under way awaits, and whether Oracle will ever send it.
+        # The answer the round trip under way awaits, and whether Oracle will send any.
         self.in_flight = False
         self.answer: asyncio.Future[None] | None = None
         self.silent = False
@@ -1079,24 +1133,27 @@ class StandInAsyncConnection:
         finished, its answer on the way, stays done. The service takes neither for
         granted: a write cancelled halfway has an unknown outcome (shutdown.py).
         """
-        self.state.round_trip(sleep=False)
-        seconds, timed_out = self.state.wait()
-        self.in_flight, self.silent = True, timed_out
+        self.state.reach()
+        seconds, ending = self.state.wait()
+        while seconds == math.inf:  # no call timeout on a silent Oracle: held while it is
+            await asyncio.sleep(0.01)
+            seconds, ending = self.state.wait()
+        self.in_flight, self.silent = True, self.pool.silent
         try:
             if self.broken_off:  # a break sent between round trips: its answer comes first
                 raise cancelled_by_break()
             if not seconds:
                 await asyncio.sleep(0)  # an answer at once: other tasks run while it is read
             else:
-                await self.answer_within(seconds, timed_out)
+                await self.answer_within(seconds)
             if self.broken_off:  # the break came with the answer, and is answered too
                 raise cancelled_by_break()
         finally:
             self.in_flight, self.broken_off = False, False
-        if timed_out:
-            raise self.state.timed_out()
+        if ending is not None:
+            raise self.state.ended(ending)
 
-    async def answer_within(self, seconds: float, timed_out: bool) -> None:
+    async def answer_within(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         self.answer = loop.create_future()
         answered = loop.call_later(seconds, self.answered, self.answer)
@@ -1104,7 +1161,7 @@ class StandInAsyncConnection:
             await self.answer
         except asyncio.CancelledError:
             answered.cancel()
-            if timed_out:  # the break's answer never comes
+            if self.silent:  # the break's answer never comes
                 await loop.create_future()
             raise
         finally:
@@ -1184,9 +1241,9 @@ class StandInAsyncPool(StandInPools):
         # trip, the release never finishes and the connection stays busy for good
         # (impl/thin/pool.pyx, AsyncThinPoolImpl.return_connection re-raises before
         # `_return_connection_helper`).
-        if connection.state.undo:
+        if connection.state.undo and not connection.state.lost:
             await connection.rollback()
-        self.take_back(self.idle, connection)
+        self.take_back(self.idle, connection, connection.state)
         assert self.free is not None
         self.free.release()
 
@@ -1199,7 +1256,10 @@ class StandInAsyncPool(StandInPools):
         with self.lock:
             self.busy -= 1
             self.opened -= 1
-            self.dropped += 1
+            if lent.state.lost:
+                self.lost_connections += 1
+            else:
+                self.dropped += 1
         assert self.free is not None
         self.free.release()
 
