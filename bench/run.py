@@ -1,6 +1,6 @@
 """Benchmark the rendered service in both modes against controls, on a stand-in driver.
 
-    python bench/run.py               # the full grid, 3 repeats: about 11 minutes on 2 cores
+    python bench/run.py               # the full grid, 3 repeats: about 13 minutes on 2 cores
     python bench/run.py --repeats 5   # more repeats, for a narrower spread
     python bench/run.py --quick       # one short repeat of a smaller grid, to check the harness
     python bench/run.py --profile     # where the CPU goes, in each mode (bench/profiling.py)

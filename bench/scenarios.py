@@ -175,7 +175,7 @@ class Plan:
 
 
 def plan(quick: bool, repeats: int | None = None) -> Plan:
-    """The full grid (about 11 minutes on 2 cores), or a short check of the harness."""
+    """The full grid (about 13 minutes on 2 cores), or a short check of the harness."""
     if quick:
         return Plan(
             repeats=repeats or 1,
