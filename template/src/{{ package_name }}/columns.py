@@ -36,16 +36,29 @@ from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 def a_json_integer(value: object) -> object:
     """Refuse text and booleans for an integer, as its schema ("type": "integer") does, and
-    a number with a fraction, in time that grows only with its digits: pydantic's own check
-    grows with their square (a fraction of a million digits, a body under its limit, held
-    the event loop for 36 s). exact_json.py bounds the exponent."""
+    a number with a fraction; a whole one written with a point or an exponent is its int.
+
+    In time that grows only with the number's digits: pydantic's own making of an int from
+    a Decimal grows with their square, whether it finds a fraction or not (a million zeros
+    after the point, a body under its limit, held the event loop for 30 to 36 s).
+    exact_json.py bounds the exponent, so the int has at most 126 digits."""
     if isinstance(value, str | bool):
         raise ValueError("it must be a JSON integer, not text or a boolean")
+    if isinstance(value, Decimal) and value.is_infinite():
+        return int(past_any_number(value))
     if isinstance(value, Decimal) and value.is_finite():
         _, digits, exponent = value.as_tuple()
         if int(exponent) < 0 and any(digits[int(exponent) :]):
             raise ValueError("it must be a whole number, with no fraction")
+        return int(value)
     return value
+
+
+def past_any_number(value: Decimal) -> Decimal:
+    """An infinite Decimal as a field's bounds see it: exact_json.py reads a number of 126
+    digits and more as infinite (no NUMBER holds it), which pydantic would refuse as "not
+    a finite number". As the least such number, it is refused for the bound it is past."""
+    return Decimal("1E+126").copy_sign(value)
 
 
 # An integer in a path or a query string: its digits, as JSON writes it and as a client
@@ -142,8 +155,9 @@ class NumberColumn(DescribedNumber):
         return core_schema.no_info_before_validator_function(self.written_plainly, checked)
 
     def written_plainly(self, value: object) -> object:
-        text = decimal_text(self.precision, self.scale)
-        if isinstance(value, str) and not text.fullmatch(value):
+        if isinstance(value, Decimal) and value.is_infinite():
+            return past_any_number(value)
+        if isinstance(value, str) and not in_decimal_text(value, self.precision, self.scale):
             rules = number_rules(self.precision, self.scale).lower()
             raise ValueError(f"as text: digits, one point at most, a sign if any; {rules}")
         return value
@@ -158,6 +172,19 @@ def decimal_text(precision: int, scale: int) -> re.Pattern[str]:
     before = "0*[0-9]{1," + str(whole) + "}" if whole else "0+"
     after = r"(\.[0-9]{1," + str(scale) + "}0*)?" if scale else r"(\.0+)?"
     return re.compile(f"^[+-]?{before}{after}$")
+
+
+def in_decimal_text(text: str, precision: int, scale: int) -> bool:
+    """Whether `decimal_text(precision, scale)` matches `text` in full, found in time that
+    grows only with its length: the pattern, run, goes back over a run of zeros at every
+    step of a near miss (a MiB of zeros and then an x held the event loop for 0.44 s)."""
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    whole, point, fraction = digits.partition(".")
+    if not (whole.isascii() and whole.isdigit()):  # at least one digit, ASCII only
+        return False
+    if point and not (fraction.isascii() and fraction.isdigit()):
+        return False
+    return len(whole.lstrip("0")) <= precision - scale and len(fraction.rstrip("0")) <= scale
 
 
 def number_rules(precision: int, scale: int) -> str:

@@ -96,10 +96,10 @@ class KeyGivenTwiceError(HTTPException):
 
 
 class UnknownKeysError(HTTPException):
-    """A body with more keys its model refuses than a 422 lists (MAX_ERRORS). pydantic
-    would make an error of each, every one of them: a body of a MiB with a hundred
-    thousand such keys took half a second of the event loop. Raised as the
-    RequestValidationError (422) it is, with the first of them."""
+    """A body with more keys its model refuses than a 422 lists (MAX_ERRORS), or one such
+    key pydantic cannot read (`is_text`). pydantic would make an error of each, every one
+    of them: a body of a MiB with a hundred thousand such keys took half a second of the
+    event loop. Raised as the RequestValidationError (422) it is, with the first of them."""
 
     def __init__(self, keys: list[str]) -> None:
         super().__init__(HTTPStatus.UNPROCESSABLE_ENTITY, "Keys the body's model does not take")
@@ -122,15 +122,20 @@ def read(body: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any])
     """The body's JSON; a body that is not JSON raises JSONDecodeError saying why, which
     FastAPI answers 422 (any other error would be a bare 400)."""
     try:
+        # JSON sent between systems is UTF-8 (RFC 8259, 8.1), which the OpenAPI document's
+        # application/json means. json.loads would also read bytes as UTF-16 or -32, and
+        # UTF-8 with surrogates in it ("surrogatepass"); a byte order mark is ignored, as
+        # the RFC allows.
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
+    try:
         return json.loads(
-            body,
+            text,
             object_pairs_hook=object_pairs_hook,
             parse_float=exact_number,
             parse_int=exact_whole_number,
         )
-    except UnicodeDecodeError as exc:
-        # JSON is Unicode text (RFC 8259); json.loads reads UTF-8, -16 and -32.
-        raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
 
@@ -185,9 +190,21 @@ class ExactJSONRequest(Request):
             if self.known is not None and isinstance(self._json, dict):
                 unknown = (key for key in self._json if key not in self.known)
                 first = list(itertools.islice(unknown, MAX_ERRORS + 1))
-                if len(first) > MAX_ERRORS:
+                # pydantic cannot read a key with a lone surrogate (JSON's "\udc00") at
+                # all: its one error, "Input should be a valid string" for the whole body,
+                # would hide the key's and every other.
+                if len(first) > MAX_ERRORS or not all(map(is_text, first)):
                     raise UnknownKeysError(first)
         return self._json
+
+
+def is_text(key: str) -> bool:
+    """Whether `key` is Unicode text, with no lone surrogate in it."""
+    try:
+        key.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def known_keys(model: object) -> frozenset[str] | None:
