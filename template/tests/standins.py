@@ -25,7 +25,13 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   `exc_type`; impl/thin/messages/base.pyx), so their class and `full_code` are the
   driver's, ORA codes it turns into DPY ones included (errors.py ERR_ORACLE_ERROR_XREF).
 - Writes stay uncommitted until `commit()`, or `autocommit` at the statement; a connection
-  given back to the pool rolls back what it left uncommitted.
+  given back to the pool rolls back what it left uncommitted. Not kept: an uncommitted
+  write is in the shared tables at once, so other connections see it, and a unique key
+  another connection's uncommitted row holds is refused at once (ORA-00001), where
+  Oracle shows others only what is committed and makes such a write wait for the other
+  transaction. The service's writes commit with their own statement, so no other call
+  comes between a write and its commit; code of your own that holds a transaction open
+  over several statements has the integration suite to show what Oracle does.
 - A pool opens a connection (a login) when it has none idle. A login takes
   `login_latency` (0 or more: in the asyncio API it is awaited either way), and other
   callers reach the pool meanwhile, each to log in for itself: the thin pool's background
@@ -34,7 +40,9 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   error itself, after two logins (the request's and the pool's growth), and creating the
   pool would try one more (impl/thin/pool.pyx, `_bg_task_func`, `_post_create_conn_impl`;
   tests/test_2400_pool.py). The service creates its pool only once Oracle has accepted a
-  login (bridge.py), so creating a stand-in tries none.
+  login (bridge.py), so creating a stand-in tries none. Not kept: the thin pool's login
+  to keep `min` open after it drops a connection (`_ensure_min_connections`), which no
+  call waits for; a stand-in pool opens connections only for calls.
 
 Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
 of a shape the service does not use fails loudly rather than passing unchecked.
