@@ -117,6 +117,10 @@ def test_upgrade_creates_each_table_with_its_key_version_and_columns(
                 assert f"CONSTRAINT {table}_{column}_uk UNIQUE ({column})" in body
             if field.split()[1] == "bool":
                 assert f"CONSTRAINT {table}_{column}_ck CHECK ({column} IN (0, 1))" in body
+            if field.split()[1] == "int":
+                # NUMBER(19) holds more than the int64 the API reads back.
+                between = "BETWEEN -9223372036854775808 AND 9223372036854775807"
+                assert f"CHECK ({column} {between})" in body
 
 
 def test_the_default_book_table_in_full(rendered: Callable[[str], Path]) -> None:
@@ -133,6 +137,7 @@ def test_the_default_book_table_in_full(rendered: Callable[[str], Path]) -> None
         "CONSTRAINT books_pk PRIMARY KEY (id)",
         "CONSTRAINT books_isbn_uk UNIQUE (isbn)",
         "CONSTRAINT books_in_print_ck CHECK (in_print IN (0, 1))",
+        "CHECK (page_count BETWEEN -9223372036854775808 AND 9223372036854775807)",
     ]
 
 

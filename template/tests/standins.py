@@ -64,7 +64,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Container, Generator, Iterable, Iterator
 from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -120,12 +120,24 @@ class Column:
     default: Any = None
 
 
+@dataclass(frozen=True)
+class Between:
+    """The values a check `column BETWEEN low AND high` allows, both ends included."""
+
+    low: Decimal
+    high: Decimal
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, Decimal) and self.low <= value <= self.high
+
+
 @dataclass
 class Table:
     name: str
     columns: dict[str, Column]
     unique: list[tuple[str, str]] = field(default_factory=list)  # constraint, column
-    checks: list[tuple[str, str, tuple[Decimal, ...]]] = field(default_factory=list)
+    # Constraint, column, and the values it allows: listed (IN), or a range (BETWEEN).
+    checks: list[tuple[str, str, Container[Decimal]]] = field(default_factory=list)
     rows: dict[Decimal, Row] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # Unique column -> value -> key, as Oracle's unique index finds a duplicate without a
@@ -179,6 +191,11 @@ CONSTRAINT = re.compile(r"CONSTRAINT (\w+) ")
 DEFAULT = re.compile(r"DEFAULT (-?[\d.]+|'(?:[^']|'')*'|DATE '[\d-]+')")
 UNIQUE = re.compile(r"CONSTRAINT (\w+) UNIQUE \((\w+)\)")
 CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
+# Unnamed, it has the name Oracle gives it, SYS_C and a number.
+SYSTEM_NAMES = itertools.count(8000)
+CHECK_BETWEEN = re.compile(
+    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) BETWEEN (-?[0-9]+) AND (-?[0-9]+)\)"
+)
 
 
 @cache
@@ -348,6 +365,9 @@ def define(table: Table, line: str) -> None:
     elif match := CHECK_IN.fullmatch(line):
         allowed = tuple(Decimal(value) for value in match[3].split(","))
         table.checks.append((match[1], match[2], allowed))
+    elif match := CHECK_BETWEEN.fullmatch(line):
+        name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
+        table.checks.append((name, match[2], Between(Decimal(match[3]), Decimal(match[4]))))
     elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
         rest, size, scale = match["rest"], match["size"], match["scale"]
         default = DEFAULT.search(rest)
