@@ -216,6 +216,8 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     # Every field is a keyword argument of Cursor.setinputsizes(self, ...): a TypeError on
     # every write.
     ([{"gadget": ["self str(10)"]}], 'field "self" of resource "gadget" would be a keyword'),
+    # The __init__ pydantic's mypy plugin writes for a model takes **kwargs: no-redef.
+    ([{"gadget": ["kwargs str(10)"]}], 'field "kwargs" of resource "gadget" would clash'),
     # Book2 twice: the second module's classes, and its OpenAPI schemas, would clash.
     (
         [{"book2": ["name str(10)"]}, {"book_2": ["title str(10)"]}],
