@@ -116,6 +116,20 @@ EDGES = {
     "pool_max": 1000,
 }
 
+# Answers a first-day probe found taken and then failing their own checks: a 55-character
+# slug and a 60-column name, which pushed lines past 100 columns; a decimal with no integer
+# digits, unique and a resource's only field (one factory value for every row, and `n`
+# unused); a resource named like the tests' own routes (`thing`); and the threadpool with
+# fewer sessions than the two processes a test of it starts.
+FIRST_DAY = {
+    "project_name": "Customer Loyalty And Rewards Programme Management Services X",  # 60
+    "project_slug": "customer-loyalty-and-rewards-programme-management-servi",  # 55
+    "package_name": "loyalty",
+    "resources": [{"rating": ["score decimal(2,2) unique"]}, {"thing": ["name str(20)"]}],
+    "oracle_api": "threadpool",
+    "oracle_sessions": 21,
+}
+
 
 @pytest.mark.generated
 @settings(
@@ -128,6 +142,7 @@ EDGES = {
 )
 @given(answers())
 @example(EDGES)
+@example(FIRST_DAY)
 def test_every_accepted_answer_renders_a_project_that_passes_its_checks(
     tmp_path: Path, drawn: dict[str, Any]
 ) -> None:
