@@ -34,15 +34,22 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   over several statements has the integration suite to show what Oracle does.
 - A pool opens a connection (a login) when it has none idle. A login takes
   `login_latency` (0 or more: in the asyncio API it is awaited either way), and other
-  callers reach the pool meanwhile, each to log in for itself: the thin pool's background
-  task logs in once for each request it finds waiting (`_process_request`), and an acquire
-  awaits its request. With refused credentials, each acquire fails with the server's ORA
-  error itself, after two logins (the request's and the pool's growth), and creating the
-  pool would try one more (impl/thin/pool.pyx, `_bg_task_func`, `_post_create_conn_impl`;
-  tests/test_2400_pool.py). The service creates its pool only once Oracle has accepted a
-  login (bridge.py), so creating a stand-in tries none. Not kept: the thin pool's login
-  to keep `min` open after it drops a connection (`_ensure_min_connections`), which no
-  call waits for; a stand-in pool opens connections only for calls.
+  callers reach the pool meanwhile, each to log in for itself, in turn: the thin pool's
+  background task logs in once for each request it finds waiting, one after another
+  (`_bg_task_func`, `_process_request`), and an acquire awaits its request. With refused
+  credentials, each acquire fails with the server's ORA error itself, after two logins
+  (the request's and the pool's growth), and creating the pool would try one more
+  (impl/thin/pool.pyx, `_post_create_conn_impl`; tests/test_2400_pool.py). The service
+  creates its pool only once Oracle has accepted a login, and with no minimum (bridge.py),
+  so a stand-in pool, like it, logs in only for a caller.
+- A closed pool lends nothing: an acquire, or a caller still waiting for its login, ends
+  with DPY-1002, and a login under way is finished (`fulfill`, `_close_helper` and
+  `_bg_task_func`, impl/thin/pool.pyx). A connection lent when the pool was closed fails
+  to go back with ValueError, as thin mode's does while its close is under way (the close
+  emptied the busy list `_return_connection_helper` removes it from), a window no test can
+  time: closing a pool under a call is the bug either way. Not kept: a caller waiting for
+  a full pool to give a connection back waits out `wait_timeout`, where thin mode's ends
+  with DPY-1002 at the close.
 
 Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
 of a shape the service does not use fails loudly rather than passing unchecked.
@@ -988,6 +995,11 @@ class StandInPools:
         self.lost_connections = 0  # closed by the driver, past a silent call timeout
         self.closed = False
 
+    def check_open(self) -> None:
+        """Refuse a caller of a closed pool as python-oracledb does (DPY-1002)."""
+        if self.closed:
+            raise driver_error(errors.ERR_POOL_NOT_OPEN)
+
     def log_in(self) -> None:
         """One login, once its round trips are over: refused with the server's own error
         when `refuse_logins` says so."""
@@ -1026,6 +1038,7 @@ class StandInPools:
     def take_back(self, idle: list[Lent], connection: Lent, state: StandInConnection) -> None:
         """A lent connection given back: idle again, or, closed by the driver, dropped (its
         session ends, and Oracle rolls back what it left uncommitted)."""
+        self.still_open_for(connection)
         if state.lost:
             state.undo_all()
         with self.lock:
@@ -1037,6 +1050,19 @@ class StandInPools:
             else:
                 idle.append(connection)
 
+    def drop_all(self, idle: list[Lent]) -> None:
+        """Every idle connection is past its lifetime (ORACLE_MAX_LIFETIME_SESSION), or its
+        session was ended: the pool drops each as it would lend it (`_check_connection`,
+        impl/thin/pool.pyx), so the next callers log in."""
+        with self.lock:
+            self.opened -= len(idle)
+            idle.clear()
+
+    def still_open_for(self, connection: object) -> None:
+        """A lent connection coming back to a pool closed under it fails (above)."""
+        if self.closed:
+            raise ValueError("list.remove(x): x not in list")
+
 
 class StandInPool(StandInPools):
     """python-oracledb's ConnectionPool: each connection lent to one thread at a time."""
@@ -1045,9 +1071,11 @@ class StandInPool(StandInPools):
         super().__init__(latency, **options)
         self.idle: list[StandInConnection] = []
         self.free = threading.BoundedSemaphore(self.max)
+        self.login_turn = threading.Lock()  # the pool's background thread logs in
 
     @contextmanager
     def acquire(self) -> Iterator[oracledb.Connection]:
+        self.check_open()
         if not self.free.acquire(timeout=self.wait_timeout):
             raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE)
         try:
@@ -1064,10 +1092,15 @@ class StandInPool(StandInPools):
             self.take_back(self.idle, connection, connection)
             self.free.release()
 
+    def expire_idle(self) -> None:
+        self.drop_all(self.idle)
+
     def log_in_and_open(self) -> StandInConnection:
-        """A new connection: the login's round trips hold the thread."""
-        time.sleep(self.login_latency)
-        return self.open_connection()
+        """A new connection, in turn: the login's round trips hold the thread."""
+        with self.login_turn:
+            self.check_open()
+            time.sleep(self.login_latency)
+            return self.open_connection()
 
     def close(self, force: bool = False) -> None:
         self.closed = True
@@ -1236,15 +1269,19 @@ class StandInAsyncPool(StandInPools):
     def __init__(self, latency: float = 0.0, **options: Unpack[PoolOptions]) -> None:
         super().__init__(latency, **options)
         self.idle: list[StandInAsyncConnection] = []
-        self.free: asyncio.Semaphore | None = None  # made on the loop that first uses it
+        # Made on the loop that first uses them.
+        self.free: asyncio.Semaphore | None = None
+        self.login_turn: asyncio.Lock | None = None  # the pool's background task logs in
 
     def acquire(self) -> oracledb.AsyncConnection:
         # Typed as the real thing: the code under test only uses what the stand-in has.
         return cast(oracledb.AsyncConnection, Lending(self))
 
     async def lend_async(self) -> StandInAsyncConnection:
+        self.check_open()
         if self.free is None:
             self.free = asyncio.Semaphore(self.max)
+            self.login_turn = asyncio.Lock()
         if self.free.locked():  # every connection is lent: wait for one, up to wait_timeout
             try:
                 await asyncio.wait_for(self.free.acquire(), self.wait_timeout)
@@ -1254,12 +1291,19 @@ class StandInAsyncPool(StandInPools):
             await self.free.acquire()  # one is idle: lent at once
         try:
             if not self.idle:
-                # None idle: the pool logs in, and other tasks reach it while that is awaited.
-                await asyncio.sleep(self.login_latency)
+                # None idle: the pool logs in, in turn, and other tasks reach it meanwhile.
+                assert self.login_turn is not None
+                async with self.login_turn:
+                    self.check_open()
+                    await asyncio.sleep(self.login_latency)
+                    return self.lend(self.idle, self.open_async_connection)
             return self.lend(self.idle, self.open_async_connection)
         except BaseException:
             self.free.release()
             raise
+
+    def expire_idle(self) -> None:
+        self.drop_all(self.idle)
 
     def open_async_connection(self) -> StandInAsyncConnection:
         return StandInAsyncConnection(self, self.open_connection())
@@ -1279,6 +1323,7 @@ class StandInAsyncPool(StandInPools):
         """Close a lent connection instead of taking it back: its session ends, and Oracle
         rolls back what it left uncommitted; the pool opens another when it needs one."""
         lent = cast(StandInAsyncConnection, connection)
+        self.still_open_for(lent)
         if lent.state.undo:
             lent.state.undo_all()
         with self.lock:
