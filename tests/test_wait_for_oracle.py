@@ -113,6 +113,37 @@ def test_a_locked_account_stops_the_wait_at_once(
     assert result.stdout == ""
 
 
+def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_locks(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # A stand-in python-oracledb whose login is always refused, as a wrong password is
+    # (and a user not created yet); it counts the tries, and spares the 5 s between them.
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    tries = tmp_path / "tries"
+    (fake / "oracledb.py").write_text(
+        "import time\n\n"
+        "time.sleep = lambda seconds: None\n\n\n"
+        "class Error(Exception):\n"
+        "    pass\n\n\n"
+        "class _Error:\n"
+        '    full_code = "ORA-01017"\n\n\n'
+        "def connect(**params):\n"
+        f"    with open({str(tries)!r}, 'a') as tries:\n"
+        "        tries.write('try\\n')\n"
+        "    raise Error(_Error())\n"
+    )
+    result = wait_for_oracle(
+        rendered("defaults"), tmp_path, "300", ORACLE_DSN="db:1521/FREEPDB1", PYTHONPATH=str(fake)
+    )
+    assert result.returncode == 1
+    # Under the default profile's FAILED_LOGIN_ATTEMPTS (10), with room for the service's.
+    assert len(tries.read_text().splitlines()) == 6
+    assert "ci_app was refused 6 times in a row (ORA-01017" in result.stderr
+    assert "ORACLE_PASSWORD" in result.stderr
+    assert PASSWORD not in result.stdout + result.stderr
+
+
 def test_a_deadline_that_is_not_whole_seconds_is_refused(
     rendered: Callable[[str], Path], tmp_path: Path
 ) -> None:
