@@ -52,7 +52,11 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   with DPY-1002 at the close.
 
 Each round trip (execute, commit, ping) holds its thread for `latency` seconds. A statement
-of a shape the service does not use fails loudly rather than passing unchecked.
+of a shape the service does not use fails loudly rather than passing unchecked. Not kept:
+a server that takes request boundaries (23ai and later) has the pool end each request that
+made a round trip with a rollback when its connection goes back, one round trip more
+(`_end_request`, impl/thin/connection.pyx); a stand-in connection goes back at once, as on
+servers before 23ai, unless it has work to roll back.
 
 Past the call timeout a round trip ends as thin mode ends it (impl/thin/protocol.pyx,
 `_process_message`; `_process_timeout_helper` in the asyncio API): the driver sends a
