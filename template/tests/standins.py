@@ -1042,7 +1042,7 @@ class StandInPools:
     def take_back(self, idle: list[Lent], connection: Lent, state: StandInConnection) -> None:
         """A lent connection given back: idle again, or, closed by the driver, dropped (its
         session ends, and Oracle rolls back what it left uncommitted)."""
-        self.still_open_for(connection)
+        self.still_open()
         if state.lost:
             state.undo_all()
         with self.lock:
@@ -1062,7 +1062,7 @@ class StandInPools:
             self.opened -= len(idle)
             idle.clear()
 
-    def still_open_for(self, connection: object) -> None:
+    def still_open(self) -> None:
         """A lent connection coming back to a pool closed under it fails (above)."""
         if self.closed:
             raise ValueError("list.remove(x): x not in list")
@@ -1327,7 +1327,7 @@ class StandInAsyncPool(StandInPools):
         """Close a lent connection instead of taking it back: its session ends, and Oracle
         rolls back what it left uncommitted; the pool opens another when it needs one."""
         lent = cast(StandInAsyncConnection, connection)
-        self.still_open_for(lent)
+        self.still_open()
         if lent.state.undo:
             lent.state.undo_all()
         with self.lock:
