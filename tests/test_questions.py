@@ -281,6 +281,44 @@ def test_a_bad_resources_answer_is_refused_naming_the_rule(
     assert rule in str(error.value)
 
 
+def refusals_shown(page: str) -> list[tuple[str, str]]:
+    """The `--data` answers of docs/questions.md's "Refused answers" and the message shown
+    for each, unwrapped: each a text block of the command line, a blank line, the message."""
+    section = page.split("### Refused answers\n", 1)[1].split("\n## ", 1)[0]
+    shown = []
+    for block in re.findall(r"```text\n(.*?)```", section, flags=re.S):
+        command, message = block.split("\n\n", 1)
+        answer = re.fullmatch(r"--data 'resources=(.*)'", command)
+        assert answer is not None, command
+        shown.append((answer[1], " ".join(message.split())))
+    assert shown, "no refused answer shown"  # else the test below would check nothing
+    return shown
+
+
+@pytest.mark.parametrize("answer", refusals_shown((ROOT / "docs/questions.md").read_text()))
+def test_the_refusals_the_docs_show_are_the_validator_s_own(
+    tmp_path: Path, answer: tuple[str, str]
+) -> None:
+    given, shown = answer
+    # As --data gives it: the text, which Copier reads as YAML for a YAML question.
+    with pytest.raises(ValueError, match="question 'resources': ") as error:
+        render(tmp_path / "service", resources=given)
+    assert str(error.value).split("question 'resources': ", 1)[1] == shown
+
+
+def test_a_number_question_given_text_is_refused_by_copier_before_the_validator(
+    tmp_path: Path,
+) -> None:
+    """Copier casts an answer to its question's type first, and its ValueError names no
+    question (`cast_answer`, copier/_user_data.py): docs/questions.md shows it as it is."""
+    message = "invalid literal for int() with base 10: 'abc'"
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
+        render(tmp_path / "service", pool_max="abc")
+    assert str(error.value) == message  # nothing more: no question named
+    shown = f"`ValueError: {message}`"
+    assert shown in " ".join((ROOT / "docs/questions.md").read_text().split())
+
+
 @pytest.mark.parametrize(
     "resources_answer",
     [
