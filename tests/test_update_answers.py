@@ -18,9 +18,11 @@ import pytest
 from tests.conftest import ROOT, python_module
 from tests.repos import (
     answers,
+    checkout_copy,
     commit,
     conflicted,
     copy,
+    edit,
     git,
     snapshot,
     two_versions,
@@ -271,3 +273,74 @@ def test_a_removed_resource_s_revision_is_taken_back_and_its_table_dropped_after
     script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
     assert script.returncode == 0, script.stderr
     assert script.stdout.index("CREATE TABLE authors") < script.stdout.index("DROP TABLE authors")
+
+
+# The resources' migration revision, in the template.
+REVISION = (
+    "template/migrations/versions/"
+    "{% yield resource from resource_specs %}{{ resource.revision }}{% endyield %}.py.jinja"
+)
+# What a1a9691 added to it: each int column's check.
+INT64_CHECK = (
+    '{%- if resource.fields | selectattr("type", "equalto", "int") | list %}\n'
+    "\n"
+    "# An int field's check: NUMBER(19) holds more than the 64-bit integer the API reads back.\n"
+    "# Oracle names it (SYS_C...): a name of the table's and the field's own would not fit\n"
+    "# Oracle 12.1's 30 bytes for every resource the template takes.\n"
+    'INT64 = "BETWEEN -9223372036854775808 AND 9223372036854775807"\n'
+    "{%- endif %}\n",
+    '{%- for field in resource.fields if field.type == "int" %}\n'
+    '        sa.CheckConstraint(f"{{ field.name }} {INT64}"),\n'
+    "{%- endfor %}\n",
+)
+
+
+def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revision(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A service copied before a1a9691 keeps its revision, without the check, through the
+    update; its tests say what is missing and where the fix is, and the revision
+    docs/updating.md gives adds the check."""
+    template = checkout_copy(tmp_path_factory.mktemp("int64") / "template")
+    now = (template / REVISION).read_text()
+    for added in INT64_CHECK:
+        edit(template / REVISION, added, "")
+    commit(template, "v0.1.0")
+    git(template, "tag", "v0.1.0")
+    (template / REVISION).write_text(now)
+    commit(template, "v0.2.0")
+    git(template, "tag", "v0.2.0")
+
+    project = copy(template, tmp_path / "service", "v0.1.0")
+    revision = project / "migrations/versions/books.py"
+    applied = revision.read_bytes()
+    assert b"BETWEEN" not in applied
+    update(project, "v0.2.0")
+    assert conflicted(project) == []
+    assert revision.read_bytes() == applied  # a database at `books` has run it as it was
+    lacking = python_module(
+        project,
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "tests/books/test_sql.py",
+        PYTHONPATH="src",
+    )
+    assert lacking.returncode != 0
+    # The row goes in, and reading it back fails: what the check is there to prevent.
+    assert "Input should be less than or equal to 9223372036854775807" in lacking.stdout, (
+        lacking.stdout[-3000:]
+    )
+    assert '"A table the template changed"' in lacking.stdout  # the comment above it
+    assert "## A table the template changed" in (ROOT / "docs/updating.md").read_text()
+
+    call = '"books_page_count_ck"'
+    with_revision(project, "check books page_count", documented_revision(call), sa=False)
+    checked(project)
+    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
+    assert script.returncode == 0, script.stderr
+    assert (
+        "ALTER TABLE books ADD CONSTRAINT books_page_count_ck CHECK "
+        "(page_count BETWEEN -9223372036854775808 AND 9223372036854775807)"
+    ) in script.stdout
