@@ -42,6 +42,14 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   (impl/thin/pool.pyx, `_post_create_conn_impl`; tests/test_2400_pool.py). The service
   creates its pool only once Oracle has accepted a login, and with no minimum (bridge.py),
   so a stand-in pool, like it, logs in only for a caller.
+- Each statement a connection keeps in its statement cache holds its cursor open in the
+  session; the cache keeps the `stmtcachesize` statements last run, closing the cursor of
+  the one it drops with the next round trip, and the driver bounds it by nothing else
+  (`StatementCache`, impl/thin/statement_cache.pyx). Oracle refuses the statement that
+  would open one cursor more than OPEN_CURSORS (ORA-01000), which the driver reads at
+  login (`max_open_cursors`, impl/thin/connection.pyx). A pool runs its session callback
+  on each connection it opened, as it first lends it (`invoke_on_connect_callbacks`,
+  impl/base/connection.pyx).
 - A closed pool lends nothing: an acquire, or a caller still waiting for its login, ends
   with DPY-1002, and a login under way is finished (`fulfill`, `_close_helper` and
   `_bg_task_func`, impl/thin/pool.pyx). A connection lent when the pool was closed fails
@@ -595,8 +603,11 @@ def referenced(kind: str, match: re.Match[str]) -> list[str]:
 class StandInDatabase:
     """The tables every pool of one test shares, behind one lock."""
 
-    def __init__(self, ddl: str | None = None) -> None:
+    def __init__(self, ddl: str | None = None, *, open_cursors: int = 300) -> None:
         self.tables = tables_from_ddl(ddl if ddl is not None else migration_ddl())
+        # OPEN_CURSORS: 300 in Oracle Free, as in any database DBCA creates; 50 is the
+        # parameter's own default.
+        self.open_cursors = open_cursors
         self.lock = threading.Lock()
         # Statement -> the binds' types as each write sent them: Oracle keeps a child
         # cursor of the statement for each (V$SQL_SHARED_CURSOR, BIND_MISMATCH).
@@ -645,6 +656,7 @@ class StandInCursor:
     def apply(self, statement: str, binds: dict[str, Any], fetch_decimals: bool) -> None:
         """What Oracle does with the statement, once its round trip has reached it."""
         kind, match = parsed(statement)
+        self.connection.open_cursor(statement)
         database = self.connection.pool.database
         with database.lock:
             table = database.table(match["table"])
@@ -879,6 +891,42 @@ class StandInConnection:
         self.session: dict[str, str] = {}
         # Closed by the driver, its socket gone: no round trip is made on it again.
         self.lost = False
+        # The statements whose cursors the statement cache keeps open, the last run last.
+        self.cached: dict[str, None] = {}
+        self._stmtcachesize = pool.stmtcachesize
+        self.fresh = True  # not lent yet: the pool's session callback is to run on it
+
+    @property
+    def max_open_cursors(self) -> int:
+        """OPEN_CURSORS, as Oracle tells it at login."""
+        return self.pool.database.open_cursors
+
+    @property
+    def stmtcachesize(self) -> int:
+        return self._stmtcachesize
+
+    @stmtcachesize.setter
+    def stmtcachesize(self, size: int) -> None:
+        self._stmtcachesize = size
+        self.keep_cached(size)
+
+    def keep_cached(self, size: int) -> None:
+        """Drop the statements run longest ago past `size`: their cursors close."""
+        while len(self.cached) > size:
+            del self.cached[next(iter(self.cached))]
+
+    def open_cursor(self, statement: str) -> None:
+        """A statement reaches Oracle: on the cursor the cache kept for it, or on a new one,
+        cached (the one cached longest ago dropped past the cache's size), or, with no
+        cache, closed after it. ORA-01000 when that one is past OPEN_CURSORS."""
+        if statement in self.cached:
+            self.cached[statement] = self.cached.pop(statement)  # run last
+            return
+        if min(len(self.cached) + 1, max(self.stmtcachesize, 1)) > self.max_open_cursors:
+            raise oracle_error(1000, "maximum open cursors exceeded")
+        if self.stmtcachesize:
+            self.cached[statement] = None
+            self.keep_cached(self.stmtcachesize)
 
     def round_trip(self, *, sleep: bool = True) -> None:
         self.reach()
@@ -963,6 +1011,8 @@ class PoolOptions(TypedDict, total=False):
     database: StandInDatabase | None
     refuse_logins: int | None
     login_latency: float
+    stmtcachesize: int
+    session_callback: Callable[[Any, str | None], Any] | None
 
 
 class StandInPools:
@@ -980,8 +1030,14 @@ class StandInPools:
         database: StandInDatabase | None = None,
         refuse_logins: int | None = None,
         login_latency: float = 0.0,
+        stmtcachesize: int = 20,
+        session_callback: Callable[[Any, str | None], Any] | None = None,
     ) -> None:
         self.latency = latency
+        # Each new connection's statement cache (python-oracledb's default: 20), and what
+        # runs on it as it is first lent.
+        self.stmtcachesize = stmtcachesize
+        self.session_callback = session_callback
         # A login's round trips, in all: other callers reach the pool meanwhile.
         self.login_latency = login_latency
         self.max = max
@@ -1039,6 +1095,11 @@ class StandInPools:
             self.busy += 1
         return connection
 
+    def first_lent(self, state: StandInConnection) -> bool:
+        """Whether a connection is lent for the first time and has a session callback to run."""
+        first, state.fresh = state.fresh, False
+        return first and self.session_callback is not None
+
     def take_back(self, idle: list[Lent], connection: Lent, state: StandInConnection) -> None:
         """A lent connection given back: idle again, or, closed by the driver, dropped (its
         session ends, and Oracle rolls back what it left uncommitted)."""
@@ -1088,6 +1149,9 @@ class StandInPool(StandInPools):
             self.free.release()
             raise
         try:
+            if self.first_lent(connection):
+                assert self.session_callback is not None
+                self.session_callback(connection, None)
             # Typed as the real thing: the code under test only uses what the stand-in has.
             yield cast(oracledb.Connection, connection)
         finally:
@@ -1170,6 +1234,8 @@ class StandInAsyncConnection:
 
     call_timeout = Shared("state")
     autocommit = Shared("state")
+    stmtcachesize = Shared("state")
+    max_open_cursors = Shared("state")
     module = Shared("state")
     action = Shared("state")
     client_identifier = Shared("state")
@@ -1300,11 +1366,16 @@ class StandInAsyncPool(StandInPools):
                 async with self.login_turn:
                     self.check_open()
                     await asyncio.sleep(self.login_latency)
-                    return self.lend(self.idle, self.open_async_connection)
-            return self.lend(self.idle, self.open_async_connection)
+                    connection = self.lend(self.idle, self.open_async_connection)
+            else:
+                connection = self.lend(self.idle, self.open_async_connection)
         except BaseException:
             self.free.release()
             raise
+        if self.first_lent(connection.state):
+            assert self.session_callback is not None
+            await self.session_callback(connection, None)
+        return connection
 
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
