@@ -67,6 +67,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         f"{package}/columns.py",
         f"{package}/request_head.py",
         f"{package}/request_id.py",
+        f"{package}/log_config.json",
         f"{package}/metrics.py",
         f"{package}/disconnect.py",
         f"{package}/shutdown.py",
