@@ -142,6 +142,18 @@ def test_no_jinja_is_left_in_any_file(rendered: Callable[[str], Path], variant: 
         assert not re.search(r"(?<!\$)\{\{|\{%|\{#|%\}|#\}", text), name
 
 
+# A check's finding silenced where it is found: a render passes its checks as it is.
+SILENCED = re.compile(r"#\s*(noqa\b|type:\s*ignore\b|pragma:\s*no\s*cover\b)")
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_file_silences_a_check(rendered: Callable[[str], Path], variant: str) -> None:
+    project = rendered(variant)
+    for name in files(project):
+        text = (project / name).read_text()
+        assert not SILENCED.search(text), name
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_path_is_valid_on_windows(rendered: Callable[[str], Path], variant: str) -> None:
     for name in files(rendered(variant)):
