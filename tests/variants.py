@@ -48,7 +48,15 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "kubernetes": True,
         "resources": [
             {"status": ["label str(30) unique"]},
-            {"box": ["size_cm int optional", "fragile bool optional", "client str(20) optional"]},
+            # And a field named as the first parameter of pydantic's classmethods.
+            {
+                "box": [
+                    "size_cm int optional",
+                    "fragile bool optional",
+                    "client str(20) optional",
+                    "cls str(10) optional",
+                ]
+            },
             # An optional field named like a function of columns.py, before one that uses it.
             {"company": ["text str(40) optional", "founded_at timestamp optional", "motto str"]},
         ],
