@@ -89,13 +89,14 @@ def test_an_update_needs_no_trust_and_names_the_version_it_brought(
     assert "README.md and\nsrc/book_service/routes.py are yours and were left as they were" in said
 
 
-def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_so(
+def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_how_to_list_it(
     service: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     edit(service / CONFIG, OLD_COMMENT, "    # Our own words about the pool wait.\n")
     commit(service, "we reword the same comment the template rewords")
-    update(service, "v0.2.0", quiet=False)
-    assert 'that `git status` lists as "both modified" holds your lines' in capfd.readouterr().err
+    update(service, "v0.2.0", quiet=False)  # Copier exits 0, and names no conflict itself
+    said = capfd.readouterr().err
+    assert "them with `git diff --name-only --diff-filter=U`. Each file it lists" in said
     config = (service / CONFIG).read_text()
     assert "<<<<<<<" in config
     assert ">>>>>>>" in config
