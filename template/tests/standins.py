@@ -1095,10 +1095,10 @@ class StandInPools:
             self.busy += 1
         return connection
 
-    def first_lent(self, state: StandInConnection) -> bool:
-        """Whether a connection is lent for the first time and has a session callback to run."""
+    def callback_for(self, state: StandInConnection) -> Callable[[Any, str | None], Any] | None:
+        """The session callback to run on a connection lent for the first time; None after."""
         first, state.fresh = state.fresh, False
-        return first and self.session_callback is not None
+        return self.session_callback if first else None
 
     def take_back(self, idle: list[Lent], connection: Lent, state: StandInConnection) -> None:
         """A lent connection given back: idle again, or, closed by the driver, dropped (its
@@ -1149,9 +1149,8 @@ class StandInPool(StandInPools):
             self.free.release()
             raise
         try:
-            if self.first_lent(connection):
-                assert self.session_callback is not None
-                self.session_callback(connection, None)
+            if (callback := self.callback_for(connection)) is not None:
+                callback(connection, None)
             # Typed as the real thing: the code under test only uses what the stand-in has.
             yield cast(oracledb.Connection, connection)
         finally:
@@ -1372,9 +1371,8 @@ class StandInAsyncPool(StandInPools):
         except BaseException:
             self.free.release()
             raise
-        if self.first_lent(connection.state):
-            assert self.session_callback is not None
-            await self.session_callback(connection, None)
+        if (callback := self.callback_for(connection.state)) is not None:
+            await callback(connection, None)
         return connection
 
     def expire_idle(self) -> None:
