@@ -22,6 +22,10 @@ from tests.conftest import environment
 from tests.unreachable import free_port, silent_oracle
 
 PASSWORD = "s3cret-never-shown"
+# Request ids in the form a client's is kept in (32 hexadecimal digits), one per test.
+JSON_LOG_ID = "7a0c4e1f9b2d3c5e6f708192a3b4c5d6"
+TEXT_LOG_ID = "0e5b2d7c9a1f4e3b8c6d5a4f3e2d1c0b"
+DRAINED_ID = "9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f"
 
 
 def start(project: Path, port: int, **settings: str) -> subprocess.Popen[str]:
@@ -189,9 +193,9 @@ def logged_around_a_503(project: Path, request_id: str, **settings: str) -> tupl
 def test_json_logs_are_one_object_per_line_with_the_request_id(
     rendered: Callable[[str], Path],
 ) -> None:
-    output, lines = logged_around_a_503(rendered("defaults"), "json-log-7", LOG_FORMAT="json")
+    output, lines = logged_around_a_503(rendered("defaults"), JSON_LOG_ID, LOG_FORMAT="json")
     records = [json.loads(line) for line in lines]
-    mine = [record for record in records if record["request_id"] == "json-log-7"]
+    mine = [record for record in records if record["request_id"] == JSON_LOG_ID]
     assert {record["logger"] for record in mine} >= {"uvicorn.access"}
     assert any("DPY-6005" in record["message"] for record in mine)
     assert all(record["time"].endswith("+00:00") for record in records)
@@ -206,11 +210,11 @@ def test_text_logs_are_one_line_per_record_with_the_request_id(
 ) -> None:
     """operations: `time level logger [request id] message`, uvicorn's records too (its
     access lines, and its errors), once the app has started."""
-    output, lines = logged_around_a_503(rendered("defaults"), "text-log-7")
+    output, lines = logged_around_a_503(rendered("defaults"), TEXT_LOG_ID)
     assert all(RECORD.match(line) for line in lines), output
-    mine = [line for line in lines if " [text-log-7] " in line]
-    assert any(" INFO uvicorn.access [text-log-7] " in line for line in mine), output
-    assert any(" WARNING book_service.errors [text-log-7] " in line for line in mine), output
+    mine = [line for line in lines if f" [{TEXT_LOG_ID}] " in line]
+    assert any(f" INFO uvicorn.access [{TEXT_LOG_ID}] " in line for line in mine), output
+    assert any(f" WARNING book_service.errors [{TEXT_LOG_ID}] " in line for line in mine), output
 
 
 @pytest.mark.parametrize("processes", ["1", "2"])
@@ -270,7 +274,7 @@ def test_a_request_still_running_when_the_drain_ends_gets_a_503_problem(
         process = launch(project, command, **oracle_at(oracle_port), **settings)
         url = wait_until_live(process, port)
         with ThreadPoolExecutor() as clients:
-            headers = {"X-Request-ID": "drained-1"}
+            headers = {"X-Request-ID": DRAINED_ID}
             in_flight = clients.submit(httpx.get, f"{url}/books", headers=headers, timeout=30)
             time.sleep(0.3)
             process.terminate()
@@ -280,9 +284,9 @@ def test_a_request_still_running_when_the_drain_ends_gets_a_503_problem(
     assert answer.json()["detail"] == "The service is shutting down; try again"
     assert answer.headers["retry-after"] == "1"
     assert answer.headers["connection"] == "close"
-    assert answer.headers["x-request-id"] == "drained-1"
+    assert answer.headers["x-request-id"] == DRAINED_ID
     assert "Traceback" not in output
-    [line] = [line for line in output.splitlines() if "drained-1" in line and "GET /books:" in line]
+    [line] = [line for line in output.splitlines() if DRAINED_ID in line and "GET /books:" in line]
     # Its call waited for the login, and never ran: no call was under way, in either mode.
     ended = " GET /books: still running when shutdown's wait ended; answered 503"
     assert line.endswith(ended), line
