@@ -45,7 +45,9 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
 - Each statement a connection keeps in its statement cache holds its cursor open in the
   session; the cache keeps the `stmtcachesize` statements last run, closing the cursor of
   the one it drops with the next round trip, and the driver bounds it by nothing else
-  (`StatementCache`, impl/thin/statement_cache.pyx). Oracle refuses the statement that
+  (`StatementCache`, impl/thin/statement_cache.pyx). A query keeps there the fetch
+  variables its first run built, so later runs read NUMBER as that one did, whatever their
+  `fetch_decimals` (`_preprocess`, impl/thin/messages/base.pyx). Oracle refuses the statement that
   would open one cursor more than OPEN_CURSORS (ORA-01000), which the driver reads at
   login (`max_open_cursors`, impl/thin/connection.pyx). A pool runs its session callback
   on each connection it opened, as it first lends it (`invoke_on_connect_callbacks`,
@@ -647,16 +649,22 @@ class StandInCursor:
         statement: str,
         parameters: dict[str, Any] | None = None,
         *,
-        fetch_decimals: bool = False,
+        fetch_decimals: bool | None = None,
         **keyword_parameters: Any,
     ) -> None:
         self.connection.round_trip()
         self.apply(statement, (parameters or {}) | keyword_parameters, fetch_decimals)
 
-    def apply(self, statement: str, binds: dict[str, Any], fetch_decimals: bool) -> None:
-        """What Oracle does with the statement, once its round trip has reached it."""
+    def apply(self, statement: str, binds: dict[str, Any], fetch_decimals: bool | None) -> None:
+        """What Oracle does with the statement, once its round trip has reached it. Without
+        `fetch_decimals`, the cursor's, which it took from `oracledb.defaults`
+        (impl/base/cursor.pyx)."""
         kind, match = parsed(statement)
-        self.connection.open_cursor(statement)
+        if fetch_decimals is None:
+            fetch_decimals = oracledb.defaults.fetch_decimals
+        query = kind == "SELECT"
+        built = self.connection.open_cursor(statement, fetch_decimals if query else None)
+        fetch_decimals = fetch_decimals if built is None else built
         database = self.connection.pool.database
         with database.lock:
             table = database.table(match["table"])
@@ -891,8 +899,12 @@ class StandInConnection:
         self.session: dict[str, str] = {}
         # Closed by the driver, its socket gone: no round trip is made on it again.
         self.lost = False
-        # The statements whose cursors the statement cache keeps open, the last run last.
-        self.cached: dict[str, None] = {}
+        # The statements whose cursors the statement cache keeps open, the last run last,
+        # and for a query, whether its fetch variables read NUMBER as Decimal: built at its
+        # first run and kept with it, whatever a later run's `fetch_decimals` says
+        # (`_preprocess`, impl/thin/messages/base.pyx; `_create_fetch_var`,
+        # impl/base/cursor.pyx). Only an output type handler of another makes them again.
+        self.cached: dict[str, bool | None] = {}
         self._stmtcachesize = pool.stmtcachesize
         self.fresh = True  # not lent yet: the pool's session callback is to run on it
 
@@ -915,18 +927,22 @@ class StandInConnection:
         while len(self.cached) > size:
             del self.cached[next(iter(self.cached))]
 
-    def open_cursor(self, statement: str) -> None:
+    def open_cursor(self, statement: str, decimals: bool | None = None) -> bool | None:
         """A statement reaches Oracle: on the cursor the cache kept for it, or on a new one,
         cached (the one cached longest ago dropped past the cache's size), or, with no
-        cache, closed after it. ORA-01000 when that one is past OPEN_CURSORS."""
+        cache, closed after it. ORA-01000 when that one is past OPEN_CURSORS. A query's
+        NUMBER reads as Decimal as at its first run while it stays cached (`decimals`, that
+        run's `fetch_decimals`): what this run reads."""
         if statement in self.cached:
-            self.cached[statement] = self.cached.pop(statement)  # run last
-            return
+            built = self.cached.pop(statement)
+            self.cached[statement] = built  # run last
+            return built
         if min(len(self.cached) + 1, max(self.stmtcachesize, 1)) > self.max_open_cursors:
             raise oracle_error(1000, "maximum open cursors exceeded")
         if self.stmtcachesize:
-            self.cached[statement] = None
+            self.cached[statement] = decimals
             self.keep_cached(self.stmtcachesize)
+        return decimals
 
     def round_trip(self, *, sleep: bool = True) -> None:
         self.reach()
@@ -1209,7 +1225,7 @@ class StandInAsyncCursor:
         statement: str,
         parameters: dict[str, Any] | None = None,
         *,
-        fetch_decimals: bool = False,
+        fetch_decimals: bool | None = None,
         **keyword_parameters: Any,
     ) -> None:
         await self.connection.round_trip()
