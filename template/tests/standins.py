@@ -152,6 +152,14 @@ class Between:
         return isinstance(value, Decimal) and self.low <= value <= self.high
 
 
+class DateOnly:
+    """The values a check `column = TRUNC(column) AND column >= DATE '0001-01-01'` allows: a
+    DATE at midnight (a Python datetime has no year before 1)."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, dt.datetime) and value.time() == dt.time()
+
+
 @dataclass
 class Table:
     name: str
@@ -214,6 +222,9 @@ UNIQUE = re.compile(r"CONSTRAINT (\w+) UNIQUE \((\w+)\)")
 CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
 # Unnamed, it has the name Oracle gives it, SYS_C and a number.
 SYSTEM_NAMES = itertools.count(8000)
+CHECK_DATE_ONLY = re.compile(
+    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) = TRUNC\(\2\) AND \2 >= DATE '0001-01-01'\)"
+)
 CHECK_BETWEEN = re.compile(
     r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) BETWEEN (-?[0-9]+) AND (-?[0-9]+)\)"
 )
@@ -389,6 +400,9 @@ def define(table: Table, line: str) -> None:
     elif match := CHECK_BETWEEN.fullmatch(line):
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
         table.checks.append((name, match[2], Between(Decimal(match[3]), Decimal(match[4]))))
+    elif match := CHECK_DATE_ONLY.fullmatch(line):
+        name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
+        table.checks.append((name, match[2], DateOnly()))
     elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
         rest, size, scale = match["rest"], match["size"], match["scale"]
         default = DEFAULT.search(rest)
