@@ -138,6 +138,7 @@ def test_the_default_book_table_in_full(rendered: Callable[[str], Path]) -> None
         "CONSTRAINT books_isbn_uk UNIQUE (isbn)",
         "CONSTRAINT books_in_print_ck CHECK (in_print IN (0, 1))",
         "CHECK (page_count BETWEEN -9223372036854775808 AND 9223372036854775807)",
+        "CHECK (published_on = TRUNC(published_on) AND published_on >= DATE '0001-01-01')",
     ]
 
 
