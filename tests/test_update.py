@@ -78,6 +78,17 @@ def test_an_update_keeps_local_edits_and_brings_the_template_changes(service: Pa
             assert "<<<<<<<" not in (service / name).read_text(errors="replace"), name
 
 
+def test_an_update_writes_again_the_team_s_files_it_finds_deleted(service: Path) -> None:
+    # updating.md: README.md and routes.py are the team's once written; deleted, an update
+    # writes them again. main.py imports routes.py: without it the service does not start.
+    git(service, "rm", "-q", "README.md", str(ROUTES))
+    commit(service, "delete our two files")
+    update(service, "v0.2.0")
+    assert (service / "README.md").is_file()
+    assert (service / ROUTES).is_file()
+    assert "router = APIRouter(" in (service / ROUTES).read_text()
+
+
 def test_an_update_needs_no_trust_and_names_the_version_it_brought(
     service: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
