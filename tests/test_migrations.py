@@ -232,6 +232,21 @@ def test_a_bad_ddl_lock_timeout_stops_alembic_naming_the_variable(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("variant", ["defaults", "threadpool"])
+def test_an_online_migration_with_a_bad_setting_names_it_without_a_traceback(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    # As `python -m <package>` says it (operations.md): the variables, never their values.
+    env = environment(PYTHONPATH="src", ORACLE_CALL_TIMEOUT="0")
+    command = [sys.executable, "-m", "alembic", "upgrade", "head"]
+    result = captured(command, rendered(variant), env, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "FAILED: invalid settings:" in output, output
+    assert "ORACLE_CALL_TIMEOUT: Input should be greater than or equal to 0.001" in output
+    assert "Traceback" not in output
+
+
 def test_a_new_revision_from_the_script_template_is_already_formatted(
     rendered: Callable[[str], Path], tmp_path: Path
 ) -> None:
