@@ -142,6 +142,21 @@ def test_the_default_book_table_in_full(rendered: Callable[[str], Path]) -> None
     ]
 
 
+@pytest.mark.parametrize("variant", ["every-type", "long-names"])
+def test_each_date_and_timestamp_column_holds_only_what_python_reads_back(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    # A row another writer stored with a time of day in a DATE, or a year before 1, would be
+    # read as less than it holds, or fail every read of it.
+    for body in tables(alembic(rendered(variant), "upgrade", "head", "--sql")).values():
+        for column, kind in re.findall(r"^\s+(\w+) (DATE|TIMESTAMP)\b", body, re.M):
+            check = {
+                "DATE": f"{column} = TRUNC({column}) AND {column} >= DATE '0001-01-01'",
+                "TIMESTAMP": f"{column} >= TIMESTAMP '0001-01-01 00:00:00'",
+            }[kind]
+            assert f"CHECK ({check})" in body, (column, body)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_identifier_fits_oracle_12_1(rendered: Callable[[str], Path], variant: str) -> None:
     sql = alembic(rendered(variant), "upgrade", "head", "--sql")

@@ -160,6 +160,14 @@ class DateOnly:
         return isinstance(value, dt.datetime) and value.time() == dt.time()
 
 
+class FromYearOne:
+    """The values a check `column >= TIMESTAMP '0001-01-01 00:00:00'` allows: any a Python
+    datetime holds, whose years start at 1."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, dt.datetime)
+
+
 @dataclass
 class Table:
     name: str
@@ -224,6 +232,9 @@ CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
 SYSTEM_NAMES = itertools.count(8000)
 CHECK_DATE_ONLY = re.compile(
     r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) = TRUNC\(\2\) AND \2 >= DATE '0001-01-01'\)"
+)
+CHECK_FROM_YEAR_ONE = re.compile(
+    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) >= TIMESTAMP '0001-01-01 00:00:00'\)"
 )
 CHECK_BETWEEN = re.compile(
     r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) BETWEEN (-?[0-9]+) AND (-?[0-9]+)\)"
@@ -403,6 +414,9 @@ def define(table: Table, line: str) -> None:
     elif match := CHECK_DATE_ONLY.fullmatch(line):
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
         table.checks.append((name, match[2], DateOnly()))
+    elif match := CHECK_FROM_YEAR_ONE.fullmatch(line):
+        name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
+        table.checks.append((name, match[2], FromYearOne()))
     elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
         rest, size, scale = match["rest"], match["size"], match["scale"]
         default = DEFAULT.search(rest)
