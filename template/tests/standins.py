@@ -37,9 +37,11 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   callers reach the pool meanwhile, each to log in for itself, in turn: the thin pool's
   background task logs in once for each request it finds waiting, one after another
   (`_bg_task_func`, `_process_request`), and an acquire awaits its request. With refused
-  credentials, each acquire fails with the server's ORA error itself, after two logins
-  (the request's and the pool's growth), and creating the pool would try one more
-  (impl/thin/pool.pyx, `_post_create_conn_impl`; tests/test_2400_pool.py). The service
+  credentials, each acquire fails with the server's ORA error itself, and once no request
+  waits, the open pool tries once more to grow, a login that fails unseen: a refused
+  request leaves `_num_to_create` as it was, and only that failed growth sets it to 0
+  (impl/thin/pool.pyx, `_post_process_request`, `_post_create_conn_impl`;
+  tests/test_2400_pool.py); creating the pool would try one more. The service
   creates its pool only once Oracle has accepted a login, and with no minimum (bridge.py),
   so a stand-in pool, like it, logs in only for a caller.
 - Each statement a connection keeps in its statement cache holds its cursor open in the
@@ -1095,6 +1097,7 @@ class StandInPools:
         self.silent = False
         self.lock = threading.Lock()
         self.logins = self.opened = self.busy = 0
+        self.wanting = 0  # callers logging in, or waiting their turn to
         self.acquired = self.released = self.dropped = self.round_trips = 0
         self.lost_connections = 0  # closed by the driver, past a silent call timeout
         self.closed = False
@@ -1123,7 +1126,8 @@ class StandInPools:
             self.log_in()
         except oracledb.Error:
             with self.lock:
-                self.logins += 1  # the pool's growth attempt, which fails silently
+                if self.wanting <= 1 and not self.closed:  # no other request waits
+                    self.logins += 1  # the pool's growth attempt, which fails silently
             raise
         self.opened += 1
         return StandInConnection(self)
@@ -1208,10 +1212,16 @@ class StandInPool(StandInPools):
 
     def log_in_and_open(self) -> StandInConnection:
         """A new connection, in turn: the login's round trips hold the thread."""
-        with self.login_turn:
-            self.check_open()
-            time.sleep(self.login_latency)
-            return self.open_connection()
+        with self.lock:
+            self.wanting += 1
+        try:
+            with self.login_turn:
+                self.check_open()
+                time.sleep(self.login_latency)
+                return self.open_connection()
+        finally:
+            with self.lock:
+                self.wanting -= 1
 
     def close(self, force: bool = False) -> None:
         self.closed = True
@@ -1406,10 +1416,14 @@ class StandInAsyncPool(StandInPools):
             if not self.idle:
                 # None idle: the pool logs in, in turn, and other tasks reach it meanwhile.
                 assert self.login_turn is not None
-                async with self.login_turn:
-                    self.check_open()
-                    await asyncio.sleep(self.login_latency)
-                    connection = self.lend(self.idle, self.open_async_connection)
+                self.wanting += 1
+                try:
+                    async with self.login_turn:
+                        self.check_open()
+                        await asyncio.sleep(self.login_latency)
+                        connection = self.lend(self.idle, self.open_async_connection)
+                finally:
+                    self.wanting -= 1
             else:
                 connection = self.lend(self.idle, self.open_async_connection)
         except BaseException:
