@@ -88,7 +88,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Container, Generator, Iterable, Iterator
-from contextlib import contextmanager, redirect_stderr
+from contextlib import redirect_stderr
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import Enum
@@ -1036,6 +1036,17 @@ class StandInConnection:
     def ping(self) -> None:
         self.round_trip()
 
+    def close(self) -> None:
+        """Give the connection back to its pool (the synchronous API's; an asyncio one's
+        is StandInAsyncConnection's)."""
+        cast("StandInPool", self.pool).give_back(self)
+
+    def __enter__(self) -> "StandInConnection":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def commit(self) -> None:
         self.round_trip()
         self.undo.clear()
@@ -1163,6 +1174,21 @@ class StandInPools:
             else:
                 idle.append(connection)
 
+    def forget(self, state: StandInConnection) -> None:
+        """A lent connection dropped instead of taken back (the pool's `drop`): its session
+        ends, and Oracle rolls back what it left uncommitted; the pool opens another when it
+        needs one. A closed pool refuses it (DPY-1002, `_verify_open` in pool.py)."""
+        self.check_open()
+        if state.undo:
+            state.undo_all()
+        with self.lock:
+            self.busy -= 1
+            self.opened -= 1
+            if state.lost:
+                self.lost_connections += 1
+            else:
+                self.dropped += 1
+
     def drop_all(self, idle: list[Lent]) -> None:
         """Every idle connection is past its lifetime (ORACLE_MAX_LIFETIME_SESSION), or its
         session was ended: the pool drops each as it would lend it (`_check_connection`,
@@ -1186,8 +1212,8 @@ class StandInPool(StandInPools):
         self.free = threading.BoundedSemaphore(self.max)
         self.login_turn = threading.Lock()  # the pool's background thread logs in
 
-    @contextmanager
-    def acquire(self) -> Iterator[oracledb.Connection]:
+    def acquire(self) -> oracledb.Connection:
+        """A connection, given back by its `close()`, or at the end of a `with` block."""
         self.check_open()
         if not self.free.acquire(timeout=self.wait_timeout):
             raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE)
@@ -1196,16 +1222,27 @@ class StandInPool(StandInPools):
         except BaseException:
             self.free.release()
             raise
-        try:
-            if (callback := self.callback_for(connection)) is not None:
+        if (callback := self.callback_for(connection)) is not None:
+            try:
                 callback(connection, None)
-            # Typed as the real thing: the code under test only uses what the stand-in has.
-            yield cast(oracledb.Connection, connection)
-        finally:
-            if connection.undo and not connection.lost:
-                connection.rollback()  # released with work uncommitted: rolled back
-            self.take_back(self.idle, connection, connection)
-            self.free.release()
+            except BaseException:
+                self.give_back(connection)  # as the Connection the driver made is deleted
+                raise
+        # Typed as the real thing: the code under test only uses what the stand-in has.
+        return cast(oracledb.Connection, connection)
+
+    def give_back(self, connection: StandInConnection) -> None:
+        # Released with work uncommitted: rolled back first. A rollback that fails leaves
+        # the connection lent for good (impl/thin/pool.pyx, ThinPoolImpl.return_connection
+        # re-raises before `_return_connection_helper`).
+        if connection.undo and not connection.lost:
+            connection.rollback()
+        self.take_back(self.idle, connection, connection)
+        self.free.release()
+
+    def drop(self, connection: oracledb.Connection) -> None:
+        self.forget(cast(StandInConnection, connection))
+        self.free.release()
 
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
@@ -1451,19 +1488,7 @@ class StandInAsyncPool(StandInPools):
         self.free.release()
 
     async def drop(self, connection: oracledb.Connection) -> None:
-        """Close a lent connection instead of taking it back: its session ends, and Oracle
-        rolls back what it left uncommitted; the pool opens another when it needs one."""
-        lent = cast(StandInAsyncConnection, connection)
-        self.still_open()
-        if lent.state.undo:
-            lent.state.undo_all()
-        with self.lock:
-            self.busy -= 1
-            self.opened -= 1
-            if lent.state.lost:
-                self.lost_connections += 1
-            else:
-                self.dropped += 1
+        self.forget(cast(StandInAsyncConnection, connection).state)
         assert self.free is not None
         self.free.release()
 
