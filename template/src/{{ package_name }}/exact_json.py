@@ -25,6 +25,7 @@ body "should be a valid dictionary", which sends a client looking in the wrong p
 
 import itertools
 import json
+import re
 from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
@@ -42,6 +43,8 @@ TOO_SMALL = Decimal("1e-131")
 INFINITE = Decimal("Infinity")
 UNSUPPORTED = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 JSON = "Content-Type: application/json"
+# A Content-Type's charset parameter, its value quoted or not (RFC 9110, 5.6.6).
+CHARSET = re.compile(r'(?i)(?:^|;)\s*charset\s*=\s*"?([^";\s]*)')
 # pydantic's message for a key a model that forbids others does not take.
 EXTRA = "Extra inputs are not permitted"
 # A 422 lists this many errors at most (problems.py): a body of a MiB with a hundred thousand
@@ -135,9 +138,16 @@ def read(body: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any])
             object_pairs_hook=object_pairs_hook,
             parse_float=exact_number,
             parse_int=exact_whole_number,
+            parse_constant=not_json,
         )
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
+
+
+def not_json(constant: str) -> Any:
+    """Refuse NaN, Infinity and -Infinity, which json.loads reads and JSON has not (RFC
+    8259, 6): a `float` field of your own would store them."""
+    raise json.JSONDecodeError(f"{constant} is not a JSON value", constant, 0)
 
 
 def where_repeated(document: Any) -> list[str | int]:
@@ -284,11 +294,18 @@ def json_only(headers: Headers) -> None:
     if len(headers.getlist("content-type")) > 1:
         # A field of one value, given twice: which one a proxy in front read is anyone's guess.
         raise HTTPException(HTTPStatus.BAD_REQUEST, "Content-Type is given more than once")
-    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    media_type, _, parameters = headers.get("content-type", "").partition(";")
+    media_type = media_type.strip().lower()
     kind, _, subtype = media_type.partition("/")
     if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
         given = f"Content-Type {media_type[:100]!r}" if media_type else "no Content-Type"
         raise HTTPException(UNSUPPORTED, f"The body must be JSON, sent as {JSON}; it has {given}")
+    charset = CHARSET.search(parameters)
+    if charset is not None and charset[1].lower() not in ("utf-8", "utf8"):
+        # The body is read as UTF-8 whatever it says, where a proxy in front that reads it
+        # as it says would see another body.
+        detail = f"The body must be UTF-8 JSON; it says charset {charset[1][:40]!r}"
+        raise HTTPException(UNSUPPORTED, detail)
 
 
 def given_once(given: QueryParams, names: list[str]) -> None:
