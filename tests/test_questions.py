@@ -151,6 +151,8 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"fake": ["title str"]}], 'would make a test package "fakes" that replaces'),
     ([{"route": ["title str"]}], "replaces the service's own module"),
     ([{"statement": ["title str"]}], 'would make a package "statements" that replaces the'),
+    # Its revision, "heads", would be Alembic's word for the newest: its migrations failed.
+    ([{"head": ["title str"]}], 'makes the migration revision "heads", a word Alembic reads'),
     ([{"page": ["title str"]}], 'would make the class "Page", which replaces a name its'),
     ([{"oracle": ["title str"]}], 'would make the class "OracleRepository", which replaces'),
     ([{"big_int": ["title str"]}], 'would make the class "BigInt", which replaces a name its'),
