@@ -5,8 +5,8 @@ any core. When a thread that waited for the GIL takes it from a thread on anothe
 what both touch moves between the cores' caches with it, and each wait and wake-up is a
 system call. The threadpool mode hands every database call to an executor thread and its
 result back to the event loop, so a request pays for that several times: a list request
-took 503 microseconds of CPU on two cores and 372 pinned to one (bench/, with the
-database at no distance). The asyncio mode runs on one thread and gains little.
+took 503 microseconds of CPU on two cores and 372 pinned to one (the template's bench/,
+with the database at no distance). The asyncio mode runs on one thread and gains little.
 
 With several worker processes (`WEB_CONCURRENCY`), each takes a core no other worker of
 this service holds: the first of its allowed cores whose lock file (in the temporary

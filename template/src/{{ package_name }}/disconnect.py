@@ -14,8 +14,8 @@ The request body is read first (these are JSON APIs: bodies are small), so that 
 message left to receive is the disconnect, which a watcher waits for beside the handler.
 The watcher starts once the handler has run for `WATCH_AFTER` seconds: most requests are
 answered before that, and a task for each of them cost 1 to 2% of a list request's
-instructions (bench/). A client that leaves is noticed within that much of leaving, or
-as soon as it leaves after that.
+instructions (the template's bench/). A client that leaves is noticed within that much
+of leaving, or as soon as it leaves after that.
 """
 
 import asyncio
