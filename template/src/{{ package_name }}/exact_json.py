@@ -138,16 +138,9 @@ def read(body: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any])
             object_pairs_hook=object_pairs_hook,
             parse_float=exact_number,
             parse_int=exact_whole_number,
-            parse_constant=not_json,
         )
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
-
-
-def not_json(constant: str) -> Any:
-    """Refuse NaN, Infinity and -Infinity, which json.loads reads and JSON has not (RFC
-    8259, 6): a `float` field of your own would store them."""
-    raise json.JSONDecodeError(f"{constant} is not a JSON value", constant, 0)
 
 
 def where_repeated(document: Any) -> list[str | int]:
