@@ -1033,6 +1033,16 @@ class StandInConnection:
     def cursor(self) -> StandInCursor:
         return StandInCursor(self)
 
+    @property
+    def current_schema(self) -> str | None:
+        """The schema the session looks names up in, once a round trip has taken it there;
+        None: the user's own (python-oracledb's is readable: `get_current_schema`)."""
+        return self.pending.get("current_schema", self.session.get("current_schema"))
+
+    @current_schema.setter
+    def current_schema(self, schema: str) -> None:
+        self.pending["current_schema"] = schema  # sent with the next round trip
+
     def ping(self) -> None:
         self.round_trip()
 
@@ -1329,6 +1339,7 @@ class StandInAsyncConnection:
     module = Shared("state")
     action = Shared("state")
     client_identifier = Shared("state")
+    current_schema = Shared("state")
 
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
