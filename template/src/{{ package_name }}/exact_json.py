@@ -294,7 +294,7 @@ def json_only(headers: Headers) -> None:
         given = f"Content-Type {media_type[:100]!r}" if media_type else "no Content-Type"
         raise HTTPException(UNSUPPORTED, f"The body must be JSON, sent as {JSON}; it has {given}")
     charset = CHARSET.search(parameters)
-    if charset is not None and charset[1].lower() not in ("utf-8", "utf8"):
+    if charset is not None and charset[1].lower() not in ("utf-8", "utf8", "us-ascii"):
         # The body is read as UTF-8 whatever it says, where a proxy in front that reads it
         # as it says would see another body.
         detail = f"The body must be UTF-8 JSON; it says charset {charset[1][:40]!r}"
