@@ -1034,6 +1034,12 @@ class StandInConnection:
         return StandInCursor(self)
 
     @property
+    def transaction_in_progress(self) -> bool:
+        """Whether the session holds work not committed or rolled back, as Oracle tells
+        with each call's answer (`_txn_in_progress`, impl/thin/protocol.pyx)."""
+        return bool(self.undo)
+
+    @property
     def current_schema(self) -> str | None:
         """The schema the session looks names up in, once a round trip has taken it there;
         None: the user's own (python-oracledb's is readable: `get_current_schema`)."""
@@ -1242,13 +1248,16 @@ class StandInPool(StandInPools):
         return cast(oracledb.Connection, connection)
 
     def give_back(self, connection: StandInConnection) -> None:
-        # Released with work uncommitted: rolled back first. A rollback that fails leaves
-        # the connection lent for good (impl/thin/pool.pyx, ThinPoolImpl.return_connection
-        # re-raises before `_return_connection_helper`).
-        if connection.undo and not connection.lost:
-            connection.rollback()
-        self.take_back(self.idle, connection, connection)
-        self.free.release()
+        # Released with work uncommitted: rolled back first, and filed back even when that
+        # rollback fails (python-oracledb 26: `return_connection`, impl/thin/pool.pyx,
+        # files it in a `finally`), so one whose rollback timed out goes back with its work
+        # in it.
+        try:
+            if connection.undo and not connection.lost:
+                connection.rollback()
+        finally:
+            self.take_back(self.idle, connection, connection)
+            self.free.release()
 
     def drop(self, connection: oracledb.Connection) -> None:
         self.forget(cast(StandInConnection, connection))
@@ -1340,6 +1349,7 @@ class StandInAsyncConnection:
     action = Shared("state")
     client_identifier = Shared("state")
     current_schema = Shared("state")
+    transaction_in_progress = Shared("state")
 
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
@@ -1488,14 +1498,21 @@ class StandInAsyncPool(StandInPools):
         return StandInAsyncConnection(self, self.open_connection())
 
     async def give_back(self, connection: StandInAsyncConnection) -> None:
-        # Released with work uncommitted: rolled back first. Cancelled during that round
-        # trip, the release never finishes and the connection stays busy for good
-        # (impl/thin/pool.pyx, AsyncThinPoolImpl.return_connection re-raises before
-        # `_return_connection_helper`).
-        if connection.state.undo and not connection.state.lost:
-            await connection.rollback()
-        self.take_back(self.idle, connection, connection.state)
+        # Released with work uncommitted: rolled back first, and filed back even when that
+        # rollback fails (python-oracledb 26: `return_connection`, impl/thin/pool.pyx,
+        # files it in a `finally`), so one whose rollback timed out goes back with its work
+        # in it. A release cancelled during that round trip is taken to never finish, the
+        # connection busy for good, as before 26; the service never cancels one
+        # (db.to_the_end).
         assert self.free is not None
+        if connection.state.undo and not connection.state.lost:
+            try:
+                await connection.rollback()
+            except oracledb.Error:
+                self.take_back(self.idle, connection, connection.state)
+                self.free.release()
+                raise
+        self.take_back(self.idle, connection, connection.state)
         self.free.release()
 
     async def drop(self, connection: oracledb.Connection) -> None:
