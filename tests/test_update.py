@@ -97,7 +97,7 @@ def test_an_update_needs_no_trust_and_names_the_version_it_brought(
     assert answers(service)["_commit"] == "v0.2.0"
     said = capfd.readouterr().err
     assert "Book Service is now at template version v0.2.0." in said
-    assert "README.md and\nsrc/book_service/routes.py are yours and were left as they were" in said
+    assert "README.md and\nsrc/book_service/routes.py are yours: an update writes them" in said
 
 
 def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_how_to_list_it(
