@@ -1091,8 +1091,10 @@ class PoolOptions(TypedDict, total=False):
 class StandInPools:
     """What both pools keep: the database, the logins, their sizes, and counts of what
     they do. Each lends at most `max` connections at a time; a caller waits for one up to
-    `wait_timeout` seconds, then gets DPY-4005 (POOL_GETMODE_TIMEDWAIT; impl/thin/pool.pyx,
-    `_acquire_helper`)."""
+    `wait_timeout` seconds, then gets DPY-4005 (POOL_GETMODE_TIMEDWAIT). python-oracledb 26
+    times the whole acquire, the logins made for the callers before it included
+    (`PooledConnRequest.process` and `process_async`, impl/thin/pool.pyx); these time only
+    a wait for a lent connection, so a burst of slow logins never ends in DPY-4005 here."""
 
     def __init__(
         self,
