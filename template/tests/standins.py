@@ -88,6 +88,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Container, Generator, Iterable, Iterator
+from concurrent.futures import Future
 from contextlib import redirect_stderr
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -1090,11 +1091,13 @@ class PoolOptions(TypedDict, total=False):
 
 class StandInPools:
     """What both pools keep: the database, the logins, their sizes, and counts of what
-    they do. Each lends at most `max` connections at a time; a caller waits for one up to
-    `wait_timeout` seconds, then gets DPY-4005 (POOL_GETMODE_TIMEDWAIT). python-oracledb 26
-    times the whole acquire, the logins made for the callers before it included
-    (`PooledConnRequest.process` and `process_async`, impl/thin/pool.pyx); these time only
-    a wait for a lent connection, so a burst of slow logins never ends in DPY-4005 here."""
+    they do. Each lends at most `max` connections at a time. A caller waits up to
+    `wait_timeout` seconds in all, then gets DPY-4005 (POOL_GETMODE_TIMEDWAIT): for a lent
+    connection to come back, and for the logins made for the callers before it and for its
+    own, as python-oracledb 26 times the whole acquire (`PooledConnRequest.process` and
+    `process_async`, impl/thin/pool.pyx). A login the caller gave up on goes on, on the
+    pool's background thread or task, and its connection is filed as idle
+    (`_bg_task_func`, `reject`)."""
 
     def __init__(
         self,
@@ -1161,16 +1164,23 @@ class StandInPools:
         self.opened += 1
         return StandInConnection(self)
 
-    def lend(self, idle: list[Lent], new: Callable[[], Lent]) -> Lent:
-        """An idle connection, or a new one (a login), counted as lent."""
+    def idle_one(self, idle: list[Lent]) -> Lent | None:
+        """An idle connection, taken from `idle`, if there is one."""
         with self.lock:
-            connection = idle.pop() if idle else None
-        if connection is None:
-            connection = new()  # others may reach the pool while it logs in
+            return idle.pop() if idle else None
+
+    def lent(self, connection: Lent) -> Lent:
+        """`connection`, counted as lent."""
         with self.lock:
             self.acquired += 1
             self.busy += 1
         return connection
+
+    def unclaimed(self, idle: list[Lent], login: "Future[Lent] | asyncio.Future[Lent]") -> None:
+        """The end of a login its caller gave up on: its connection is idle, for the next."""
+        if not login.cancelled() and login.exception() is None:
+            with self.lock:
+                idle.append(login.result())
 
     def callback_for(self, state: StandInConnection) -> Callable[[Any, str | None], Any] | None:
         """The session callback to run on a connection lent for the first time; None after."""
@@ -1233,13 +1243,15 @@ class StandInPool(StandInPools):
     def acquire(self) -> oracledb.Connection:
         """A connection, given back by its `close()`, or at the end of a `with` block."""
         self.check_open()
+        deadline = time.monotonic() + self.wait_timeout
         if not self.free.acquire(timeout=self.wait_timeout):
             raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE)
         try:
-            connection = self.lend(self.idle, self.log_in_and_open)
+            connection = self.idle_one(self.idle) or self.log_in_by(deadline)
         except BaseException:
             self.free.release()
             raise
+        self.lent(connection)
         if (callback := self.callback_for(connection)) is not None:
             try:
                 callback(connection, None)
@@ -1268,15 +1280,31 @@ class StandInPool(StandInPools):
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
 
-    def log_in_and_open(self) -> StandInConnection:
-        """A new connection, in turn: the login's round trips hold the thread."""
+    def log_in_by(self, deadline: float) -> StandInConnection:
+        """A new connection, made on a thread of its own as the pool's background thread
+        makes it, and waited for until `deadline`."""
+        login: Future[StandInConnection] = Future()
+        threading.Thread(target=self.log_in_in_turn, args=(login,), daemon=True).start()
+        try:
+            return login.result(timeout=max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            login.add_done_callback(partial(self.unclaimed, self.idle))
+            raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
+
+    def log_in_in_turn(self, login: "Future[StandInConnection]") -> None:
+        """One login at a time, unless a connection came back meanwhile: its round trips
+        hold the thread."""
         with self.lock:
             self.wanting += 1
         try:
             with self.login_turn:
                 self.check_open()
-                time.sleep(self.login_latency)
-                return self.open_connection()
+                if (connection := self.idle_one(self.idle)) is None:
+                    time.sleep(self.login_latency)
+                    connection = self.open_connection()
+            login.set_result(connection)
+        except BaseException as exc:
+            login.set_exception(exc)
         finally:
             with self.lock:
                 self.wanting -= 1
@@ -1465,30 +1493,33 @@ class StandInAsyncPool(StandInPools):
         if self.free is None:
             self.free = asyncio.Semaphore(self.max)
             self.login_turn = asyncio.Lock()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait_timeout
         if self.free.locked():  # every connection is lent: wait for one, up to wait_timeout
             try:
                 await asyncio.wait_for(self.free.acquire(), self.wait_timeout)
             except TimeoutError:
                 raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
         else:
-            await self.free.acquire()  # one is idle: lent at once
+            await self.free.acquire()  # room for one: lent at once if it is idle
         try:
-            if not self.idle:
-                # None idle: the pool logs in, in turn, and other tasks reach it meanwhile.
-                assert self.login_turn is not None
-                self.wanting += 1
+            if (connection := self.idle_one(self.idle)) is None:
+                # None idle: the pool's background task logs in, and other tasks reach the
+                # pool meanwhile; the caller waits for it until its deadline.
+                login = asyncio.ensure_future(self.log_in_in_turn())
                 try:
-                    async with self.login_turn:
-                        self.check_open()
-                        await asyncio.sleep(self.login_latency)
-                        connection = self.lend(self.idle, self.open_async_connection)
-                finally:
-                    self.wanting -= 1
-            else:
-                connection = self.lend(self.idle, self.open_async_connection)
+                    connection = await asyncio.wait_for(
+                        asyncio.shield(login), deadline - loop.time()
+                    )
+                except BaseException as exc:
+                    login.add_done_callback(partial(self.unclaimed, self.idle))
+                    if isinstance(exc, TimeoutError):
+                        raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
+                    raise
         except BaseException:
             self.free.release()
             raise
+        self.lent(connection)
         if (callback := self.callback_for(connection.state)) is not None:
             await callback(connection, None)
         return connection
@@ -1496,8 +1527,19 @@ class StandInAsyncPool(StandInPools):
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
 
-    def open_async_connection(self) -> StandInAsyncConnection:
-        return StandInAsyncConnection(self, self.open_connection())
+    async def log_in_in_turn(self) -> StandInAsyncConnection:
+        """One login at a time, unless a connection came back meanwhile."""
+        assert self.login_turn is not None
+        self.wanting += 1
+        try:
+            async with self.login_turn:
+                self.check_open()
+                if (connection := self.idle_one(self.idle)) is None:
+                    await asyncio.sleep(self.login_latency)
+                    connection = StandInAsyncConnection(self, self.open_connection())
+                return connection
+        finally:
+            self.wanting -= 1
 
     async def give_back(self, connection: StandInAsyncConnection) -> None:
         # Released with work uncommitted: rolled back first, and filed back even when that
