@@ -113,11 +113,10 @@ def test_a_locked_account_stops_the_wait_at_once(
     assert result.stdout == ""
 
 
-def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_locks(
-    rendered: Callable[[str], Path], tmp_path: Path
-) -> None:
-    # A stand-in python-oracledb whose login is always refused, as a wrong password is
-    # (and a user not created yet); it counts the tries, and spares the 5 s between them.
+def refusing(tmp_path: Path) -> tuple[Path, Path]:
+    """A stand-in python-oracledb whose login is always refused, as a wrong password is
+    (and a user not created yet), and the file it counts the tries in; it spares the 5 s
+    between them."""
     fake = tmp_path / "fake"
     fake.mkdir()
     tries = tmp_path / "tries"
@@ -133,6 +132,13 @@ def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_lo
         "        tries.write('try\\n')\n"
         "    raise Error(_Error())\n"
     )
+    return fake, tries
+
+
+def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_locks(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    fake, tries = refusing(tmp_path)
     result = wait_for_oracle(
         rendered("defaults"), tmp_path, "300", ORACLE_DSN="db:1521/FREEPDB1", PYTHONPATH=str(fake)
     )
@@ -142,6 +148,39 @@ def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_lo
     assert "ci_app was refused 6 times in a row (ORA-01017" in result.stderr
     assert "ORACLE_PASSWORD" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_a_stricter_profile_gets_fewer_tries(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # A profile that locks the account at 3 failed logins in a row: one try, then stop.
+    fake, tries = refusing(tmp_path)
+    result = wait_for_oracle(
+        rendered("defaults"),
+        tmp_path,
+        "300",
+        ORACLE_DSN="db:1521/FREEPDB1",
+        ORACLE_FAILED_LOGIN_ATTEMPTS="3",
+        PYTHONPATH=str(fake),
+    )
+    assert result.returncode == 1
+    assert len(tries.read_text().splitlines()) == 1
+    assert "ci_app was refused once (ORA-01017" in result.stderr
+    assert "ORACLE_FAILED_LOGIN_ATTEMPTS=3" in result.stderr
+
+
+def test_a_bad_failed_login_attempts_is_named(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    result = wait_for_oracle(
+        rendered("defaults"),
+        tmp_path,
+        "300",
+        ORACLE_DSN="db:1521/FREEPDB1",
+        ORACLE_FAILED_LOGIN_ATTEMPTS="ten",
+    )
+    assert result.returncode == 1
+    assert "ORACLE_FAILED_LOGIN_ATTEMPTS='ten': a whole number" in result.stderr
 
 
 def test_a_deadline_that_is_not_whole_seconds_is_refused(
