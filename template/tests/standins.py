@@ -683,8 +683,16 @@ class StandInCursor:
         fetch_decimals: bool | None = None,
         **keyword_parameters: Any,
     ) -> None:
-        self.connection.round_trip()
-        self.apply(statement, (parameters or {}) | keyword_parameters, fetch_decimals)
+        binds = (parameters or {}) | keyword_parameters
+        state = self.connection
+        if not state.pool.answers_late:
+            state.round_trip()
+        try:
+            self.apply(statement, binds, fetch_decimals)
+        finally:  # an answer, or Oracle's error, read in full unless lost on its way
+            if state.pool.answers_late:
+                state.round_trip()
+            state.answer_read()
 
     def apply(self, statement: str, binds: dict[str, Any], fetch_decimals: bool | None) -> None:
         """What Oracle does with the statement, once its round trip has reached it. Without
@@ -924,6 +932,10 @@ class StandInConnection:
         # implementation again and never resets the flag (base_impl.pxd, impl/thin/pool.pyx).
         self.autocommit = False
         self.undo: list[Callable[[], Any]] = []
+        # Whether the session holds a transaction, as the last answer Oracle's driver read
+        # in full said (`transaction_in_progress`): an answer lost to a call timeout or a
+        # cancellation leaves it as it was.
+        self.told = False
         # End-to-end values set since the last round trip, and what Oracle shows of the
         # session in V$SESSION.
         self.pending: dict[str, str] = {}
@@ -1036,9 +1048,16 @@ class StandInConnection:
 
     @property
     def transaction_in_progress(self) -> bool:
-        """Whether the session holds work not committed or rolled back, as Oracle tells
-        with each call's answer (`_txn_in_progress`, impl/thin/protocol.pyx)."""
-        return bool(self.undo)
+        """Whether the session holds work not committed or rolled back, as Oracle told with
+        the last answer the driver read in full (`_txn_in_progress`, set from each answer's
+        call status by `_process_call_status`, impl/thin/protocol.pyx). A call timeout
+        (`_process_timeout_helper`) or a cancellation raises before that: a statement
+        Oracle ran whose answer was lost so leaves it as it was."""
+        return self.told
+
+    def answer_read(self) -> None:
+        """An answer read in full: its call status says whether a transaction is open."""
+        self.told = bool(self.undo)
 
     @property
     def current_schema(self) -> str | None:
@@ -1067,10 +1086,12 @@ class StandInConnection:
     def commit(self) -> None:
         self.round_trip()
         self.undo.clear()
+        self.answer_read()
 
     def rollback(self) -> None:
         self.round_trip()
         self.undo_all()
+        self.answer_read()
 
 
 # A pool's connection: the synchronous API's, or the asyncio API's.
@@ -1127,6 +1148,11 @@ class StandInPools:
         # new login still takes `login_latency`: a silent listener is tested with the real
         # driver (test_stuck_pool.py).
         self.silent = False
+        # Oracle runs each statement as it arrives, and its answer is what takes `latency`
+        # (a slow network): a call timeout or a cancellation then finds the statement done,
+        # its work in the session, and the answer lost. Otherwise the statement is what
+        # takes the time, and a break stops it undone (ORA-01013).
+        self.answers_late = False
         self.lock = threading.Lock()
         self.logins = self.opened = self.busy = 0
         self.wanting = 0  # callers logging in, or waiting their turn to
@@ -1265,9 +1291,11 @@ class StandInPool(StandInPools):
         # Released with work uncommitted: rolled back first, and filed back even when that
         # rollback fails (python-oracledb 26: `return_connection`, impl/thin/pool.pyx,
         # files it in a `finally`), so one whose rollback timed out goes back with its work
-        # in it.
+        # in it. Whether there is work to roll back, the pool reads from the flag
+        # (`_end_request`, impl/thin/connection.pyx): work whose answer was lost goes back
+        # with the connection, for the next call to commit.
         try:
-            if connection.undo and not connection.lost:
+            if connection.transaction_in_progress and not connection.lost:
                 connection.rollback()
         finally:
             self.take_back(self.idle, connection, connection)
@@ -1352,9 +1380,16 @@ class StandInAsyncCursor:
         fetch_decimals: bool | None = None,
         **keyword_parameters: Any,
     ) -> None:
-        await self.connection.round_trip()
         binds = (parameters or {}) | keyword_parameters
-        self.statements.apply(statement, binds, fetch_decimals)
+        state = self.connection.state
+        if not state.pool.answers_late:
+            await self.connection.round_trip()
+        try:
+            self.statements.apply(statement, binds, fetch_decimals)
+        finally:  # an answer, or Oracle's error, read in full unless lost on its way
+            if state.pool.answers_late:
+                await self.connection.round_trip()
+            state.answer_read()
 
     async def fetchall(self) -> list[Any]:
         return self.statements.fetchall()
@@ -1468,10 +1503,12 @@ class StandInAsyncConnection:
     async def commit(self) -> None:
         await self.round_trip()
         self.state.undo.clear()
+        self.state.answer_read()
 
     async def rollback(self) -> None:
         await self.round_trip()
         self.state.undo_all()
+        self.state.answer_read()
 
 
 class StandInAsyncPool(StandInPools):
@@ -1547,9 +1584,9 @@ class StandInAsyncPool(StandInPools):
         # files it in a `finally`), so one whose rollback timed out goes back with its work
         # in it. A release cancelled during that round trip is taken to never finish, the
         # connection busy for good, as before 26; the service never cancels one
-        # (db.to_the_end).
+        # (db.to_the_end). The pool reads the flag, as above.
         assert self.free is not None
-        if connection.state.undo and not connection.state.lost:
+        if connection.state.transaction_in_progress and not connection.state.lost:
             try:
                 await connection.rollback()
             except oracledb.Error:
