@@ -41,7 +41,7 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   waits, the open pool tries once more to grow, a login that fails unseen: a refused
   request leaves `_num_to_create` as it was, and only that failed growth sets it to 0
   (impl/thin/pool.pyx, `_post_process_request`, `_post_create_conn_impl`;
-  tests/test_2400_pool.py); creating the pool would try one more. The service
+  tests/pool/test_1000_pool.py); creating the pool would try one more. The service
   creates its pool only once Oracle has accepted a login, and with no minimum (bridge.py),
   so a stand-in pool, like it, logs in only for a caller.
 - Each statement a connection keeps in its statement cache holds its cursor open in the
@@ -49,11 +49,11 @@ depends on, each with its source (python-oracledb 26, thin mode; paths in its re
   the one it drops with the next round trip, and the driver bounds it by nothing else
   (`StatementCache`, impl/thin/statement_cache.pyx). A query keeps there the fetch
   variables its first run built, so later runs read NUMBER as that one did, whatever their
-  `fetch_decimals` (`_preprocess`, impl/thin/messages/base.pyx). Oracle refuses the statement that
-  would open one cursor more than OPEN_CURSORS (ORA-01000), which the driver reads at
-  login (`max_open_cursors`, impl/thin/connection.pyx). A pool runs its session callback
-  on each connection it opened, as it first lends it (`invoke_on_connect_callbacks`,
-  impl/base/connection.pyx).
+  `fetch_decimals` (`_preprocess_query`, impl/thin/messages/base.pyx). Oracle refuses
+  the statement that would open one cursor more than OPEN_CURSORS (ORA-01000), which the
+  driver reads at login (`max_open_cursors`, impl/thin/connection.pyx). A pool runs its
+  session callback on each connection it opened, as it first lends it
+  (`invoke_on_connect_callbacks`, impl/base/connection.pyx).
 - A closed pool lends nothing: an acquire, or a caller still waiting for its login, ends
   with DPY-1002, and a login under way is finished (`fulfill`, `_close_helper` and
   `_bg_task_func`, impl/thin/pool.pyx). A connection lent when the pool was closed fails
@@ -945,7 +945,7 @@ class StandInConnection:
         # The statements whose cursors the statement cache keeps open, the last run last,
         # and for a query, whether its fetch variables read NUMBER as Decimal: built at its
         # first run and kept with it, whatever a later run's `fetch_decimals` says
-        # (`_preprocess`, impl/thin/messages/base.pyx; `_create_fetch_var`,
+        # (`_preprocess_query`, impl/thin/messages/base.pyx; `_create_fetch_var`,
         # impl/base/cursor.pyx). Only an output type handler of another makes them again.
         self.cached: dict[str, bool | None] = {}
         self._stmtcachesize = pool.stmtcachesize
