@@ -15,6 +15,7 @@ from decimal import Context, Decimal
 from functools import cache
 from typing import Annotated, Any, overload
 
+from fastapi import Query
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -83,6 +84,16 @@ IN_DIGITS = BeforeValidator(written_in_digits)
 
 # Keys and versions live in NUMBER(19) and start at 1: an identity, and the first version.
 KEY_MAX = 10**19 - 1
+# The version a client last read, as a query parameter: a delete's, which has no body.
+ReadVersion = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        le=KEY_MAX,
+        description="The version you last read: refused (409) if it has changed since",
+    ),
+    IN_DIGITS,
+]
 # FastAPI writes a body's bounds into the OpenAPI document as floats (its `Schema` model,
 # fastapi/openapi/models.py): 10 ** 19 - 1 would read 1e+19, which allows 10 ** 19. So the
 # bound is exclusive, 10 ** 19, which a float and its text both hold exactly.

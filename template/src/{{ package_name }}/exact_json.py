@@ -43,8 +43,16 @@ TOO_SMALL = Decimal("1e-131")
 INFINITE = Decimal("Infinity")
 UNSUPPORTED = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 JSON = "Content-Type: application/json"
-# A Content-Type's charset parameter, its value quoted or not (RFC 9110, 5.6.6).
-CHARSET = re.compile(r'(?i)(?:^|;)\s*charset\s*=\s*"?([^";\s]*)')
+# The answer to a write with If-Match or If-None-Match (`unconditional`).
+PRECONDITION = (
+    "If-Match and If-None-Match are not evaluated here; send the version you read: "
+    "an update's `version`, a delete's `?version=`"
+)
+# One parameter of a Content-Type, after its media type: `;` and `name=value`, the value a
+# token or a quoted string (RFC 9110, 5.6.6); or `;` alone.
+NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 9110's token
+PARAMETER = re.compile(rf'[ \t]*;[ \t]*(?:({NAME})=({NAME}|"(?:[^"\\]|\\.)*"))?[ \t]*')
+QUOTED_PAIR = re.compile(r"\\(.)")
 # pydantic's message for a key a model that forbids others does not take.
 EXTRA = "Extra inputs are not permitted"
 # A 422 lists this many errors at most (problems.py): a body of a MiB with a hundred thousand
@@ -235,11 +243,14 @@ class ExactJSONRoute(APIRoute):
         exact_body = self.body_field is not None and not isinstance(
             self.body_field.field_info, params.Form
         )
-        if not names and not exact_body:
+        writes = not (self.methods or set()) <= {"GET", "HEAD"}
+        if not names and not exact_body and not writes:
             return handler
         known = known_keys(self.body_field.field_info.annotation) if self.body_field else None
 
         async def checked(request: Request) -> Response:
+            if writes:
+                unconditional(request.headers)
             if names:
                 given_once(request.query_params, names)
             if not exact_body:
@@ -260,6 +271,15 @@ class ExactJSONRoute(APIRoute):
                 raise RequestValidationError(errors) from None
 
         return checked
+
+
+def unconditional(headers: Headers) -> None:
+    """Refuse a write that states a precondition (412). The service gives no ETags to
+    evaluate If-Match or If-None-Match by, so no representation matches one (RFC 9110,
+    13.1.1 and 13.1.2); ignored, a write a client meant to make only on what it read would
+    overwrite or delete another's change. The version the client read says it instead."""
+    if "if-match" in headers or "if-none-match" in headers:
+        raise HTTPException(HTTPStatus.PRECONDITION_FAILED, PRECONDITION)
 
 
 def json_only(headers: Headers) -> None:
@@ -287,18 +307,46 @@ def json_only(headers: Headers) -> None:
     if len(headers.getlist("content-type")) > 1:
         # A field of one value, given twice: which one a proxy in front read is anyone's guess.
         raise HTTPException(HTTPStatus.BAD_REQUEST, "Content-Type is given more than once")
-    media_type, _, parameters = headers.get("content-type", "").partition(";")
+    media_type, semicolon, parameters = headers.get("content-type", "").partition(";")
     media_type = media_type.strip().lower()
     kind, _, subtype = media_type.partition("/")
     if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
         given = f"Content-Type {media_type[:100]!r}" if media_type else "no Content-Type"
         raise HTTPException(UNSUPPORTED, f"The body must be JSON, sent as {JSON}; it has {given}")
-    charset = CHARSET.search(parameters)
-    if charset is not None and charset[1].lower() not in ("utf-8", "utf8", "us-ascii"):
+    if not semicolon:
+        return
+    charsets = [
+        value for name, value in media_parameters(semicolon + parameters) if name == "charset"
+    ]
+    if len(charsets) > 1:
+        raise HTTPException(HTTPStatus.BAD_REQUEST, "Content-Type gives its charset more than once")
+    if charsets and charsets[0].lower() not in ("utf-8", "utf8", "us-ascii"):
         # The body is read as UTF-8 whatever it says, where a proxy in front that reads it
         # as it says would see another body.
-        detail = f"The body must be UTF-8 JSON; it says charset {charset[1][:40]!r}"
+        detail = f"The body must be UTF-8 JSON; it says charset {charsets[0][:40]!r}"
         raise HTTPException(UNSUPPORTED, detail)
+
+
+def media_parameters(text: str) -> list[tuple[str, str]]:
+    """Each parameter of `text`, what follows a media type (`; charset="utf-8"`), as its
+    name in lower case and its value, unquoted; a 400 if `text` is not parameters.
+
+    Read as RFC 9110 writes them, not searched: a quoted value may hold `;charset=`, and
+    a search found it there, so `x="a;charset=utf-8"; charset=latin1` passed as UTF-8.
+    """
+    parameters = []
+    position = 0
+    while position < len(text):
+        found = PARAMETER.match(text, position)
+        if found is None:
+            raise HTTPException(HTTPStatus.BAD_REQUEST, "Content-Type's parameters are malformed")
+        if found[1] is not None:
+            value = found[2]
+            if value.startswith('"'):
+                value = QUOTED_PAIR.sub(r"\1", value[1:-1])
+            parameters.append((found[1].lower(), value))
+        position = found.end()
+    return parameters
 
 
 def given_once(given: QueryParams, names: list[str]) -> None:

@@ -29,6 +29,7 @@ class Table(Protocol[Item]):
     INSERT: str
     UPDATE: str
     DELETE: str
+    DELETE_VERSION: str
     INPUT_SIZES: dict[str, Any]
     RETURNED: dict[str, Any]
 
