@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def standard_library() -> set[str]:
-    return {name for name in sys.stdlib_module_names if not name.startswith("_")}
+    # `sys.stdlib_module_names` leaves out the test package, which most Pythons install, and
+    # which a package of that name would not shadow but be shadowed by: `test.config` is
+    # then looked for in the standard library's.
+    return {name for name in sys.stdlib_module_names if not name.startswith("_")} | {"test"}
 
 
 def requirement_names(requirements: list[str], extras: frozenset[str] = frozenset()) -> set[str]:

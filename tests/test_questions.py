@@ -38,6 +38,8 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "must be lowercase letters, digits and single hyphens",
     ),
     ({"project_slug": "book--service"}, "project_slug", "single hyphens"),
+    # A name with no Latin letter or digit makes an empty slug, which the user never gave.
+    ({"project_name": "Служба книг"}, "project_slug", "made from project_name's Latin letters"),
     ({"package_name": "9lives"}, "package_name", "must be snake_case"),
     ({"package_name": "class"}, "package_name", "must not be a Python keyword"),
     *(
@@ -50,6 +52,7 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         for name in ["uvloop", "websockets", "yaml", "google"]
     ),
     ({"package_name": "tests"}, "package_name", "package_name is taken"),
+    ({"package_name": "test"}, "package_name", "package_name is taken"),  # the standard library's
     ({"package_name": "a" * 31}, "package_name", "must be at most 30 characters (31 given)"),
     ({"description": "one\\two"}, "description", 'one printable line without " or'),
     ({"description": "one\x00two"}, "description", "one printable line"),

@@ -217,6 +217,18 @@ def test_tracing_adds_its_module_its_tests_and_its_dependencies(tmp_path: Path) 
     assert "src/book_service/tracing.py" not in files(render(tmp_path / "plain"))
 
 
+@pytest.mark.parametrize("package", ["build", "dist", "htmlcov"])
+def test_the_gitignore_ignores_no_file_the_render_makes(tmp_path: Path, package: str) -> None:
+    # Its `build/` matched src/build/ too: a service of that name committed none of its code.
+    from tests.conftest import render
+
+    project = render(tmp_path / "service", package_name=package)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    listed = ["git", "ls-files", "--others", "--ignored", "--exclude-standard"]
+    ignored = subprocess.run(listed, cwd=project, capture_output=True, text=True, check=True)
+    assert ignored.stdout == ""
+
+
 def test_scripts_are_executable(rendered: Callable[[str], Path]) -> None:
     for script in (rendered("defaults") / "scripts").iterdir():
         assert os.access(script, os.X_OK), script

@@ -1573,7 +1573,10 @@ class StandInAsyncPool(StandInPools):
                 self.check_open()
                 if (connection := self.idle_one(self.idle)) is None:
                     await asyncio.sleep(self.login_latency)
-                    connection = StandInAsyncConnection(self, self.open_connection())
+                    # One given back meanwhile is the caller's, an old session of the pool.
+                    connection = self.idle_one(self.idle) or StandInAsyncConnection(
+                        self, self.open_connection()
+                    )
                 return connection
         finally:
             self.wanting -= 1
