@@ -148,7 +148,7 @@ def test_the_log_holds_no_password_and_no_traceback(rendered: Callable[[str], Pa
         assert httpx.get(f"{url}{path}").status_code == 503
     process.terminate()
     output, _ = process.communicate(timeout=30)
-    assert "DPY-6005" in output  # the reason is logged, once per failed call
+    assert "DPY-6005" in output  # the reason is logged, once per failed login
     assert PASSWORD not in output
     assert "Traceback" not in output
 
@@ -162,8 +162,8 @@ def test_a_log_reader_that_stalls_never_holds_up_the_service(
     process = start(rendered("defaults"), port, **oracle_at(free_port()))
     url = wait_until_live(process, port)
     with httpx.Client(base_url=url, timeout=10) as client:
-        # Each answer logs its access line and a warning, about 300 bytes in all: 2000 of
-        # them are far past a pipe's 64 KiB.
+        # Each answer logs its access line, a failed login a warning: 2000 access lines are
+        # far past a pipe's 64 KiB.
         statuses = {client.get("/books").status_code for _ in range(2000)}
         live = client.get("/health/live")
     process.terminate()
@@ -214,7 +214,7 @@ def test_text_logs_are_one_line_per_record_with_the_request_id(
     assert all(RECORD.match(line) for line in lines), output
     mine = [line for line in lines if f" [{TEXT_LOG_ID}] " in line]
     assert any(f" INFO uvicorn.access [{TEXT_LOG_ID}] " in line for line in mine), output
-    assert any(f" WARNING book_service.errors [{TEXT_LOG_ID}] " in line for line in mine), output
+    assert any(f" WARNING book_service.bridge [{TEXT_LOG_ID}] " in line for line in mine), output
 
 
 @pytest.mark.parametrize("processes", ["1", "2"])
