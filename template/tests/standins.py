@@ -1069,6 +1069,10 @@ class StandInConnection:
     def current_schema(self, schema: str) -> None:
         self.pending["current_schema"] = schema  # sent with the next round trip
 
+    def is_healthy(self) -> bool:
+        """Whether the driver has not closed the connection: no round trip (`is_healthy`)."""
+        return not self.lost
+
     def ping(self) -> None:
         self.round_trip()
 
@@ -1496,6 +1500,9 @@ class StandInAsyncConnection:
     async def close(self) -> None:
         """Give the connection back to its pool."""
         await self.pool.give_back(self)
+
+    def is_healthy(self) -> bool:
+        return self.state.is_healthy()
 
     async def ping(self) -> None:
         await self.round_trip()

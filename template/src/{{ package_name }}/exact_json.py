@@ -43,10 +43,10 @@ TOO_SMALL = Decimal("1e-131")
 INFINITE = Decimal("Infinity")
 UNSUPPORTED = HTTPStatus.UNSUPPORTED_MEDIA_TYPE
 JSON = "Content-Type: application/json"
-# The answer to a write with If-Match or If-None-Match (`unconditional`).
+# The answer to a write with an If-Match or an If-None-Match that fails (`unconditional`).
 PRECONDITION = (
-    "If-Match and If-None-Match are not evaluated here; send the version you read: "
-    "an update's `version`, a delete's `?version=`"
+    "The service gives no ETags for If-Match or If-None-Match to match; send the version "
+    "you read: an update's `version`, a delete's `?version=`"
 )
 # One parameter of a Content-Type, after its media type: `;` and `name=value`, the value a
 # token or a quoted string (RFC 9110, 5.6.6); or `;` alone.
@@ -274,11 +274,17 @@ class ExactJSONRoute(APIRoute):
 
 
 def unconditional(headers: Headers) -> None:
-    """Refuse a write that states a precondition (412). The service gives no ETags to
-    evaluate If-Match or If-None-Match by, so no representation matches one (RFC 9110,
-    13.1.1 and 13.1.2); ignored, a write a client meant to make only on what it read would
-    overwrite or delete another's change. The version the client read says it instead."""
-    if "if-match" in headers or "if-none-match" in headers:
+    """Refuse a write whose precondition fails (412). The service gives no ETags, so no
+    representation matches an If-Match that lists some, and an If-None-Match of `*` fails
+    wherever the item exists (RFC 9110, 13.1.1 and 13.1.2): ignored, a write a client meant
+    to make only on what it read would overwrite or delete another's change. `If-Match: *`
+    holds wherever the item exists (where it does not, the write answers 404 as it would
+    without it, 13.2.1), and an If-None-Match that lists ETags matches none. The version
+    the client read says what an ETag would."""
+    matching = headers.get("if-match")
+    if matching is not None and matching.strip() != "*":
+        raise HTTPException(HTTPStatus.PRECONDITION_FAILED, PRECONDITION)
+    if (headers.get("if-none-match") or "").strip() == "*":
         raise HTTPException(HTTPStatus.PRECONDITION_FAILED, PRECONDITION)
 
 
