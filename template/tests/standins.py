@@ -1122,7 +1122,11 @@ class StandInPools:
     own, as python-oracledb 26 times the whole acquire (`PooledConnRequest.process` and
     `process_async`, impl/thin/pool.pyx). A login the caller gave up on goes on, on the
     pool's background thread or task, and its connection is filed as idle
-    (`_bg_task_func`, `reject`)."""
+    (`_bg_task_func`, `reject`); one whose caller has gone by its turn is never made
+    (`needs_processing`). The driver may still make up to `increment` logins of its own
+    then, to grow (`_num_to_create`), which only add to `opened`: the stand-in's count is
+    the least the driver's can be, and the bridge's judgment of a stuck pool, which reads
+    it, no kinder here than with the driver."""
 
     def __init__(
         self,
@@ -1206,11 +1210,15 @@ class StandInPools:
             self.busy += 1
         return connection
 
-    def unclaimed(self, idle: list[Lent], login: "Future[Lent] | asyncio.Future[Lent]") -> None:
+    def unclaimed(
+        self, idle: list[Lent], login: "Future[Lent] | asyncio.Future[Lent | None]"
+    ) -> None:
         """The end of a login its caller gave up on: its connection is idle, for the next."""
-        if not login.cancelled() and login.exception() is None:
+        if login.cancelled() or login.exception() is not None:
+            return
+        if (connection := login.result()) is not None:  # None: no login was made
             with self.lock:
-                idle.append(login.result())
+                idle.append(connection)
 
     def callback_for(self, state: StandInConnection) -> Callable[[Any, str | None], Any] | None:
         """The session callback to run on a connection lent for the first time; None after."""
@@ -1320,16 +1328,19 @@ class StandInPool(StandInPools):
         try:
             return login.result(timeout=max(0.0, deadline - time.monotonic()))
         except TimeoutError:
-            login.add_done_callback(partial(self.unclaimed, self.idle))
+            if not login.cancel():  # its login has begun, and goes on
+                login.add_done_callback(partial(self.unclaimed, self.idle))
             raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
 
     def log_in_in_turn(self, login: "Future[StandInConnection]") -> None:
-        """One login at a time, unless a connection came back meanwhile: its round trips
-        hold the thread."""
+        """One login at a time, unless a connection came back meanwhile, or its caller has
+        gone: its round trips hold the thread."""
         with self.lock:
             self.wanting += 1
         try:
             with self.login_turn:
+                if not login.set_running_or_notify_cancel():
+                    return  # its caller has gone
                 self.check_open()
                 if (connection := self.idle_one(self.idle)) is None:
                     time.sleep(self.login_latency)
@@ -1518,6 +1529,13 @@ class StandInAsyncConnection:
         self.state.answer_read()
 
 
+class Caller:
+    """A caller of the asyncio pool waiting for a login made for it (the driver's
+    PooledConnRequest): gone by the login's turn, it gets none (`needs_processing`)."""
+
+    waiting = True
+
+
 class StandInAsyncPool(StandInPools):
     """python-oracledb's AsyncConnectionPool: each connection lent to one task at a time."""
 
@@ -1550,12 +1568,15 @@ class StandInAsyncPool(StandInPools):
             if (connection := self.idle_one(self.idle)) is None:
                 # None idle: the pool's background task logs in, and other tasks reach the
                 # pool meanwhile; the caller waits for it until its deadline.
-                login = asyncio.ensure_future(self.log_in_in_turn())
+                caller = Caller()
+                login = asyncio.ensure_future(self.log_in_in_turn(caller))
                 try:
                     connection = await asyncio.wait_for(
                         asyncio.shield(login), deadline - loop.time()
                     )
+                    assert connection is not None  # None only for a caller gone by its turn
                 except BaseException as exc:
+                    caller.waiting = False
                     login.add_done_callback(partial(self.unclaimed, self.idle))
                     if isinstance(exc, TimeoutError):
                         raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
@@ -1571,12 +1592,15 @@ class StandInAsyncPool(StandInPools):
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
 
-    async def log_in_in_turn(self) -> StandInAsyncConnection:
-        """One login at a time, unless a connection came back meanwhile."""
+    async def log_in_in_turn(self, caller: Caller) -> StandInAsyncConnection | None:
+        """One login at a time, unless a connection came back meanwhile, or `caller` has
+        gone (then None)."""
         assert self.login_turn is not None
         self.wanting += 1
         try:
             async with self.login_turn:
+                if not caller.waiting:
+                    return None
                 self.check_open()
                 if (connection := self.idle_one(self.idle)) is None:
                     await asyncio.sleep(self.login_latency)
