@@ -46,7 +46,7 @@ PROVEN: list[tuple[str, str]] = [
     (r"scripts/test", "tests/test_install.py (a rendered one); .ci/run (this repository's)"),
     (r"(set -a && \. \./\.env && set \+a && )?scripts/test -m oracle", ORACLE),
     (r"scripts/migrate", ORACLE),
-    (r"set -a && \. \./\.env && set \+a && scripts/wait-for-oracle 600 && scripts/migrate", ORACLE),
+    (r"scripts/wait-for-oracle 600 && scripts/migrate", ORACLE),
     (r"uv run alembic current", ORACLE),
     (r"export ORACLE_DSN=\S+ ORACLE_USER=\S+ ORACLE_PASSWORD=\.\.\.", ORACLE),
     (r"scripts/bench( --quick)?", "scripts/bench itself: it needs wrk and minutes, not CI"),

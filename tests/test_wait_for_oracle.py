@@ -1,9 +1,11 @@
 """The rendered scripts/wait-for-oracle, run for real with no Oracle to reach.
 
-`uv run python` is stood in for by this environment's Python (it has python-oracledb), so
-the rendered project needs no install.
+`uv run python` is stood in for by this environment's Python (it has python-oracledb and
+the project's other dependencies), with the project's src/ on its path, so the rendered
+project needs no install.
 """
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +19,11 @@ from tests.conftest import environment
 from tests.unreachable import UNRESOLVED_DSN, silent_oracle
 
 PASSWORD = "never-printed-7f3a"
+# What the service's settings use of python-oracledb, in a stand-in for it: the check of
+# ORACLE_DSN (config.py).
+CONNECT_PARAMS = (
+    "class ConnectParams:\n    def parse_connect_string(self, value):\n        pass\n\n\n"
+)
 
 
 @pytest.fixture
@@ -39,9 +46,14 @@ def wait_for_oracle(
     )
     uv.chmod(0o755)
     path = f"{stub}:{environment()['PATH']}"
+    # A stand-in python-oracledb, if any, ahead of the project's package.
+    python_path = ":".join([*env.pop("PYTHONPATH", "").split(":"), str(project / "src")])
     return subprocess.run(
         [str(project / "scripts/wait-for-oracle"), *args],
-        env=environment(ORACLE_USER="ci_app", ORACLE_PASSWORD=PASSWORD, PATH=path, **env),
+        env={
+            **environment(ORACLE_USER="ci_app", ORACLE_PASSWORD=PASSWORD, PATH=path, **env),
+            "PYTHONPATH": python_path.lstrip(":"),
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -100,6 +112,7 @@ def test_a_locked_account_stops_the_wait_at_once(
         "    pass\n\n\n"
         "class _Error:\n"
         '    full_code = "ORA-28000"\n\n\n'
+        f"{CONNECT_PARAMS}"
         "def connect(**params):\n"
         "    raise Error(_Error())\n"
     )
@@ -127,6 +140,7 @@ def refusing(tmp_path: Path) -> tuple[Path, Path]:
         "    pass\n\n\n"
         "class _Error:\n"
         '    full_code = "ORA-01017"\n\n\n'
+        f"{CONNECT_PARAMS}"
         "def connect(**params):\n"
         f"    with open({str(tries)!r}, 'a') as tries:\n"
         "        tries.write('try\\n')\n"
@@ -169,7 +183,22 @@ def test_a_stricter_profile_gets_fewer_tries(
     assert "ORACLE_FAILED_LOGIN_ATTEMPTS=3" in result.stderr
 
 
-def test_a_bad_failed_login_attempts_is_named(
+def test_the_settings_are_read_as_the_service_reads_them_from_dot_env_too(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # The script read the environment alone, and its own way: a .env the service and the
+    # migrations read (ORACLE_DSN, a stricter profile's FAILED_LOGIN_ATTEMPTS) was not
+    # seen, and "+3", which the service takes, was refused.
+    project = shutil.copytree(rendered("defaults"), tmp_path / "service")
+    (project / ".env").write_text("ORACLE_DSN=db:1521/FREEPDB1\nORACLE_FAILED_LOGIN_ATTEMPTS=+3\n")
+    fake, tries = refusing(tmp_path)
+    result = wait_for_oracle(project, tmp_path, "300", PYTHONPATH=str(fake))
+    assert result.returncode == 1, result.stderr
+    assert len(tries.read_text().splitlines()) == 1
+    assert "ORACLE_FAILED_LOGIN_ATTEMPTS=3" in result.stderr
+
+
+def test_a_bad_setting_is_named_as_the_service_names_it(
     rendered: Callable[[str], Path], tmp_path: Path
 ) -> None:
     result = wait_for_oracle(
@@ -180,7 +209,8 @@ def test_a_bad_failed_login_attempts_is_named(
         ORACLE_FAILED_LOGIN_ATTEMPTS="ten",
     )
     assert result.returncode == 1
-    assert "ORACLE_FAILED_LOGIN_ATTEMPTS='ten': a whole number" in result.stderr
+    assert "invalid settings:\n  ORACLE_FAILED_LOGIN_ATTEMPTS: " in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_deadline_that_is_not_whole_seconds_is_refused(
