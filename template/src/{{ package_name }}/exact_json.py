@@ -53,6 +53,8 @@ PRECONDITION = (
 NAME = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"  # RFC 9110's token
 PARAMETER = re.compile(rf'[ \t]*;[ \t]*(?:({NAME})=({NAME}|"(?:[^"\\]|\\.)*"))?[ \t]*')
 QUOTED_PAIR = re.compile(r"\\(.)")
+# A quoted string (an ETag's opaque part), in an If-Match or If-None-Match.
+QUOTED = re.compile(r'"[^"]*"')
 # pydantic's message for a key a model that forbids others does not take.
 EXTRA = "Extra inputs are not permitted"
 # A 422 lists this many errors at most (problems.py): a body of a MiB with a hundred thousand
@@ -280,11 +282,15 @@ def unconditional(headers: Headers) -> None:
     to make only on what it read would overwrite or delete another's change. `If-Match: *`
     holds wherever the item exists (where it does not, the write answers 404 as it would
     without it, 13.2.1), and an If-None-Match that lists ETags matches none. The version
-    the client read says what an ETag would."""
-    matching = headers.get("if-match")
-    if matching is not None and matching.strip() != "*":
+    the client read says what an ETag would. A field given on several lines is one list
+    (RFC 9110, 5.3), as a proxy may read it: `If-Match: *` and `If-Match: "x"` list an
+    ETag, and an If-None-Match with `*` among its members lists `*`."""
+    matching = headers.getlist("if-match")
+    if matching and ",".join(matching).strip() != "*":
         raise HTTPException(HTTPStatus.PRECONDITION_FAILED, PRECONDITION)
-    if (headers.get("if-none-match") or "").strip() == "*":
+    # An ETag is quoted, and may hold a comma or a `*`: the members are what is left.
+    members = QUOTED.sub('""', ",".join(headers.getlist("if-none-match"))).split(",")
+    if any(member.strip() == "*" for member in members):
         raise HTTPException(HTTPStatus.PRECONDITION_FAILED, PRECONDITION)
 
 
@@ -316,7 +322,10 @@ def json_only(headers: Headers) -> None:
     media_type, semicolon, parameters = headers.get("content-type", "").partition(";")
     media_type = media_type.strip().lower()
     kind, _, subtype = media_type.partition("/")
-    if kind != "application" or not (subtype == "json" or subtype.endswith("+json")):
+    # A subtype is a token, one: `application/x/+json` is no JSON to FastAPI, which read
+    # its body as text, a 422 where a 415 says why.
+    is_json = subtype == "json" or subtype.endswith("+json")
+    if kind != "application" or not is_json or not re.fullmatch(NAME, subtype):
         given = f"Content-Type {media_type[:100]!r}" if media_type else "no Content-Type"
         raise HTTPException(UNSUPPORTED, f"The body must be JSON, sent as {JSON}; it has {given}")
     if not semicolon:
