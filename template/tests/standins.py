@@ -688,6 +688,7 @@ class StandInCursor:
         if not state.pool.answers_late:
             state.round_trip()
         try:
+            state.meet_limit()
             self.apply(statement, binds, fetch_decimals)
         finally:  # an answer, or Oracle's error, read in full unless lost on its way
             if state.pool.answers_late:
@@ -916,6 +917,16 @@ class Ending(Enum):
     LOST = "DPY-4011"  # it did not, and the driver closed the connection
 
 
+# The limits of an account's profile at which Oracle logs a session off, by ORA code.
+CONNECT_TIME = 2399
+LIMITS = {
+    CONNECT_TIME: "exceeded maximum connect time, you are being logged off",
+    2392: "exceeded session limit on CPU usage, you are being logged off",
+    2394: "exceeded session limit on IO usage, you are being logged off",
+    2397: "exceeded PRIVATE_SGA limit, you are being logged off",
+}
+
+
 class StandInConnection:
     # The end-to-end attributes: Oracle sees them with the next round trip, as thin mode
     # keeps each new value until its next message writes them as a piggyback
@@ -942,6 +953,8 @@ class StandInConnection:
         self.session: dict[str, str] = {}
         # Closed by the driver, its socket gone: no round trip is made on it again.
         self.lost = False
+        # The profile's limit at which Oracle logged the session off, if it did.
+        self.limited: int | None = None
         # The statements whose cursors the statement cache keeps open, the last run last,
         # and for a query, whether its fetch variables read NUMBER as Decimal: built at its
         # first run and kept with it, whatever a later run's `fetch_decimals` says
@@ -987,8 +1000,8 @@ class StandInConnection:
             self.keep_cached(self.stmtcachesize)
         return decimals
 
-    def round_trip(self, *, sleep: bool = True) -> None:
-        self.reach()
+    def round_trip(self, *, sleep: bool = True, ends_transaction: bool = False) -> None:
+        self.reach(ends_transaction)
         if not sleep:
             return
         seconds, ending = self.wait()
@@ -1000,11 +1013,19 @@ class StandInConnection:
         if ending is not None:
             raise self.ended(ending)
 
-    def reach(self) -> None:
+    def reach(self, ends_transaction: bool = False) -> None:
         """The start of a round trip: it reaches Oracle carrying what was set since the
-        last one. On a connection the driver closed, the driver raises DPY-1001 at once."""
+        last one. On a connection the driver closed, the driver raises DPY-1001 at once.
+        On a session Oracle logged off (`meet_limit`): ORA-01012, which the driver raises
+        as DPY-4011 and closes the connection on (ERR_ORACLE_ERROR_XREF, errors.py), or,
+        past a per-session limit, the limit's error again, but for a COMMIT or ROLLBACK."""
         if self.lost:
             raise driver_error(errors.ERR_NOT_CONNECTED)
+        if self.limited == CONNECT_TIME:
+            self.lost = True
+            raise driver_error(errors.ERR_CONNECTION_CLOSED, context_error_message="ORA-01012")
+        if self.limited is not None and not ends_transaction:
+            raise oracle_error(self.limited, LIMITS[self.limited])
         self.pool.round_trips += 1
         self.session.update(self.pending)
         self.pending.clear()
@@ -1035,6 +1056,20 @@ class StandInConnection:
             errors.ERR_CONNECTION_CLOSED,
             context_error_message="socket timed out while recovering from previous socket timeout",
         )
+
+    def meet_limit(self) -> None:
+        """A statement that reaches Oracle as the session meets the pool's `limit`: Oracle
+        undoes the statement and answers with the limit's error, which the driver does not
+        take for a dead session. At CONNECT_TIME it rolls the session's work back and ends
+        it; past a per-session limit it takes only a COMMIT or a ROLLBACK (Oracle Database
+        Security Guide, "Managing Resources with Profiles")."""
+        code, self.pool.limit = self.pool.limit, None
+        if code is None:
+            return
+        self.limited = code
+        if code == CONNECT_TIME:
+            self.undo_all()
+        raise oracle_error(code, LIMITS[code])
 
     def undo_all(self) -> None:
         """What Oracle does on rollback, once its round trip has reached it."""
@@ -1088,12 +1123,12 @@ class StandInConnection:
         self.close()
 
     def commit(self) -> None:
-        self.round_trip()
+        self.round_trip(ends_transaction=True)
         self.undo.clear()
         self.answer_read()
 
     def rollback(self) -> None:
-        self.round_trip()
+        self.round_trip(ends_transaction=True)
         self.undo_all()
         self.answer_read()
 
@@ -1161,6 +1196,9 @@ class StandInPools:
         # its work in the session, and the answer lost. Otherwise the statement is what
         # takes the time, and a break stops it undone (ORA-01013).
         self.answers_late = False
+        # A limit of the account's profile that the next statement meets, by its ORA code
+        # (`LIMITS`): Oracle logs the session off there (StandInConnection `meet_limit`).
+        self.limit: int | None = None
         self.lock = threading.Lock()
         self.logins = self.opened = self.busy = 0
         self.wanting = 0  # callers logging in, or waiting their turn to
@@ -1400,6 +1438,7 @@ class StandInAsyncCursor:
         if not state.pool.answers_late:
             await self.connection.round_trip()
         try:
+            state.meet_limit()
             self.statements.apply(statement, binds, fetch_decimals)
         finally:  # an answer, or Oracle's error, read in full unless lost on its way
             if state.pool.answers_late:
@@ -1442,7 +1481,7 @@ class StandInAsyncConnection:
         # own answer is in; with none under way, by the next one, whoever makes it.
         self.broken_off = False
 
-    async def round_trip(self) -> None:
+    async def round_trip(self, ends_transaction: bool = False) -> None:
         """One round trip: awaits Oracle's answer for `latency`, within the call timeout.
 
         A task cancelled while it waits does not leave the connection mid-call: the thin
@@ -1455,7 +1494,7 @@ class StandInAsyncConnection:
         finished, its answer on the way, stays done. The service takes neither for
         granted: a write cancelled halfway has an unknown outcome (shutdown.py).
         """
-        self.state.reach()
+        self.state.reach(ends_transaction)
         seconds, ending = self.state.wait()
         while seconds == math.inf:  # no call timeout on a silent Oracle: held while it is
             await asyncio.sleep(0.01)
@@ -1519,12 +1558,12 @@ class StandInAsyncConnection:
         await self.round_trip()
 
     async def commit(self) -> None:
-        await self.round_trip()
+        await self.round_trip(ends_transaction=True)
         self.state.undo.clear()
         self.state.answer_read()
 
     async def rollback(self) -> None:
-        await self.round_trip()
+        await self.round_trip(ends_transaction=True)
         self.state.undo_all()
         self.state.answer_read()
 
