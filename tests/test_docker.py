@@ -72,13 +72,17 @@ def test_compose_publishes_ports_on_the_loopback_address_and_needs_a_password(
     assert "ORACLE_PASSWORD=" in example  # no example password that would run
 
 
-@pytest.mark.parametrize(("project_name", "user"), [("Order", "order_app"), ("Orders", "orders")])
+@pytest.mark.parametrize(
+    ("project_name", "user"),
+    [("Order", "order_app"), ("Orders", "orders"), ("System", "system_app")],
+)
 def test_the_default_user_is_one_oracle_free_can_create(
     tmp_path: Path, project_name: str, user: str
 ) -> None:
     """Oracle Free's image creates its app user unquoted (`CREATE USER ${APP_USER}`, its
     createAppUser script), which an Oracle reserved word cannot name: `order`, a fine
-    Python package, would stop compose's Oracle at its first start."""
+    Python package, would stop compose's Oracle at its first start. Nor can it create an
+    account every Oracle has: `system` would have the service log in as SYSTEM."""
     project = render(tmp_path / "service", project_name=project_name)
     compose = yaml.safe_load((project / "compose.yaml").read_text())
     assert compose["services"]["oracle"]["environment"]["APP_USER"] == f"${{ORACLE_USER:-{user}}}"

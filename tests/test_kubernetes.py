@@ -205,6 +205,19 @@ def test_the_budget_holds_and_oracle_replicas_is_max_replicas(
     assert one(resources, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
 
 
+def test_a_budget_for_more_than_a_thousand_replicas_renders_a_service_that_starts(
+    kubectl: str, tmp_path: Path
+) -> None:
+    # 6000 // (4 + 1) is 1200 replicas, past the 1000 ORACLE_REPLICAS takes: the Deployment
+    # copied maxReplicas into it, and every pod stopped at startup.
+    answers = {"kubernetes": True, "pool_min": 1, "pool_max": 4, "oracle_sessions": 6000}
+    project = render(tmp_path / "service", **answers)
+    resources = build(kubectl, project / "k8s/overlays/example")
+    assert one(resources, "HorizontalPodAutoscaler")["spec"]["maxReplicas"] == 1000
+    status, message = load_settings(project, environment_of(resources, "Deployment"), tmp_path)
+    assert status == 0, message
+
+
 @pytest.mark.parametrize("kind", ["Deployment", "Job"])
 def test_the_service_accepts_the_settings_the_manifests_give(
     built: dict[str, Resources], project: Path, tmp_path: Path, kind: str
