@@ -157,6 +157,10 @@ def test_the_example_route_of_how_it_works_passes_the_checks(tmp_path: Path) -> 
     ran = python_code(project, probe)
     assert ran.returncode == 0, ran.stderr
     assert "/tables/count" in ran.stdout
+    # The service's own test of routes.py: its example once made bodies read as floats.
+    test = "tests/test_exact_json.py::test_the_router_of_your_own_reads_bodies_exactly"
+    ran = python_module(project, "pytest", "-q", test, PYTHONPATH="src")
+    assert ran.returncode == 0, ran.stdout + ran.stderr
 
 
 def test_the_example_test_of_the_readme_passes_as_a_test_of_the_service(tmp_path: Path) -> None:

@@ -258,6 +258,13 @@ def test_a_bad_answer_is_refused_naming_question_and_rule(
     assert not (tmp_path / "service" / "pyproject.toml").exists()
 
 
+def test_a_slug_made_from_the_name_is_shown_in_its_refusal(tmp_path: Path) -> None:
+    # The user never typed it: "3D Printing" makes "3d-printing", which starts with a digit.
+    with pytest.raises(ValueError, match="question 'project_slug'") as error:
+        render(tmp_path / "service", project_name="3D Printing")
+    assert '("3d-printing" given)' in str(error.value)
+
+
 def test_every_help_text_fits_the_one_line_a_prompt_shows() -> None:
     questions = yaml.safe_load((ROOT / "copier.yml").read_text())
     helps = {
