@@ -20,9 +20,15 @@ from tests.unreachable import UNRESOLVED_DSN, silent_oracle
 
 PASSWORD = "never-printed-7f3a"
 # What the service's settings use of python-oracledb, in a stand-in for it: the check of
-# ORACLE_DSN (config.py).
+# ORACLE_DSN (config.py), which reads it twice as a pool's parameters.
 CONNECT_PARAMS = (
-    "class ConnectParams:\n    def parse_connect_string(self, value):\n        pass\n\n\n"
+    "POOL_GETMODE_WAIT, POOL_GETMODE_TIMEDWAIT, PURITY_NEW, PURITY_SELF = 0, 2, 1, 2\n\n\n"
+    "class ConnectParams:\n"
+    "    def set(self, **values):\n"
+    "        self.__dict__.update(values)\n\n"
+    "    def parse_connect_string(self, value):\n"
+    "        pass\n\n\n"
+    "PoolParams = ConnectParams\n\n\n"
 )
 
 

@@ -1058,7 +1058,7 @@ class StandInConnection:
         )
 
     def meet_limit(self) -> None:
-        """A statement that reaches Oracle as the session meets the pool's `limit`: Oracle
+        """A call that reaches Oracle as the session meets the pool's `limit`: Oracle
         undoes the statement and answers with the limit's error, which the driver does not
         take for a dead session. At CONNECT_TIME it rolls the session's work back and ends
         it; past a per-session limit it takes only a COMMIT or a ROLLBACK (Oracle Database
@@ -1110,6 +1110,7 @@ class StandInConnection:
 
     def ping(self) -> None:
         self.round_trip()
+        self.meet_limit()  # a limit of the profile's is met at any call
 
     def close(self) -> None:
         """Give the connection back to its pool (the synchronous API's; an asyncio one's
@@ -1556,6 +1557,7 @@ class StandInAsyncConnection:
 
     async def ping(self) -> None:
         await self.round_trip()
+        self.state.meet_limit()  # a limit of the profile's is met at any call
 
     async def commit(self) -> None:
         await self.round_trip(ends_transaction=True)
