@@ -66,7 +66,7 @@ METRICS_TARGET = 0.05
 
 
 def instructions(
-    project: Path, path: str, metrics: bool, requests: int, *, served: bool = False
+    project: Path, mode: str, path: str, metrics: bool, requests: int, *, served: bool = False
 ) -> int:
     """Instructions callgrind counts for one run of `requests` requests to `path`: in
     process, or `served` by uvicorn."""
@@ -75,7 +75,7 @@ def instructions(
     with tempfile.TemporaryDirectory() as temporary:
         out = Path(temporary) / "callgrind.out"
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable]
-        env = environment(project, 0, metrics)
+        env = environment(project, mode, 0, metrics)
         if served:
             ran = serve_under(command, env, project, path, requests)
         else:
@@ -147,19 +147,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         projects = {mode: render(Path(temporary) / mode, mode) for mode in MODES}
         runs = [
-            (name, count, projects[mode], path, metrics, False)
+            (name, count, mode, path, metrics, False)
             for name, (mode, path, metrics) in VARIANTS.items()
             for count in (FEW, MANY)
         ]
         runs += [
-            (name, count, projects[mode], path, True, True)
+            (name, count, mode, path, True, True)
             for name, (mode, path) in SERVED.items()
             for count in (FEW, MANY)
         ]
         with ThreadPoolExecutor(max_workers=2) as pool:
             counted = list(
                 pool.map(
-                    lambda run: instructions(run[2], run[3], run[4], run[1], served=run[5]), runs
+                    lambda run: instructions(
+                        projects[run[2]], run[2], run[3], run[4], run[1], served=run[5]
+                    ),
+                    runs,
                 )
             )
     for (name, count, *_), total in zip(runs, counted, strict=True):

@@ -92,11 +92,15 @@ def uvicorn_arguments(port: int) -> list[str]:
 
 
 def environment(
-    project: Path, latency_ms: float, metrics: bool = True, pinned: bool = False
+    project: Path, mode: str, latency_ms: float, metrics: bool = True, pinned: bool = False
 ) -> dict[str, str]:
-    """The service's settings: 20 calls at once, 20 waiting, in either mode (each mode reads
-    its own names and ignores the other's); its Prometheus metrics on, or off; each process
-    pinned to a core of its own (WEB_PIN_CPU), or not."""
+    """The service's settings: 20 calls at once, 20 waiting, in either mode (each refuses
+    the other's names); its Prometheus metrics on, or off; each process pinned to a core of
+    its own (WEB_PIN_CPU), or not."""
+    if mode == "asyncio":
+        sizes = {"ORACLE_POOL_QUEUE": str(QUEUE)}
+    else:
+        sizes = {"ORACLE_EXECUTOR_WORKERS": str(CONCURRENCY), "ORACLE_EXECUTOR_QUEUE": str(QUEUE)}
     return {
         **os.environ,
         # The service, its stand-in (tests/standins.py) and bench/service.py.
@@ -108,9 +112,7 @@ def environment(
         "ORACLE_PASSWORD": "bench-stand-in",
         "ORACLE_POOL_MIN": "1",
         "ORACLE_POOL_MAX": str(CONCURRENCY),
-        "ORACLE_POOL_QUEUE": str(QUEUE),  # asyncio mode
-        "ORACLE_EXECUTOR_WORKERS": str(CONCURRENCY),  # threadpool mode
-        "ORACLE_EXECUTOR_QUEUE": str(QUEUE),
+        **sizes,
         "ORACLE_SESSIONS": "1000",  # the budget holds two processes of 21 connections
         "METRICS_ENABLED": str(metrics).lower(),
         "WEB_PIN_CPU": str(pinned).lower(),
@@ -142,7 +144,7 @@ class Server:
             argv = [sys.executable, *uvicorn_arguments(self.port)]
             if workers > 1:
                 argv += ["--workers", str(workers)]
-        env = environment(project, latency_ms, metrics, pinned)
+        env = environment(project, mode, latency_ms, metrics, pinned)
         # A temporary directory of its own: its workers' claims on the cores (cpu.py) are
         # not seen by another pinned server's, all of them being up at once.
         self._claims = tempfile.TemporaryDirectory()

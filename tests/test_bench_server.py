@@ -2,6 +2,8 @@
 protocol and the same headers, so what it measures is what a container answers."""
 
 import importlib
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -49,3 +51,19 @@ def test_the_benchmark_serves_with_the_image_s_options(
     for option in BENCH_ONLY:
         bench.pop(option)
     assert bench == image
+
+
+@pytest.mark.parametrize(
+    ("variant", "mode"), [("defaults", "asyncio"), ("threadpool", "threadpool")]
+)
+def test_each_mode_starts_with_the_benchmark_s_settings(
+    server: ModuleType, rendered: Callable[[str], Path], variant: str, mode: str
+) -> None:
+    # Each mode refuses the other's settings (its config.py): the benchmark gives each its own.
+    project = rendered(variant)
+    env = server.environment(project, mode, 0)
+    check = "from book_service.config import load_settings; load_settings()"
+    ran = subprocess.run(
+        [sys.executable, "-c", check], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
