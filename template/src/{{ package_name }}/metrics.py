@@ -51,12 +51,14 @@ DURATION = Histogram(
 )
 REFUSED = Counter(
     "oracle_calls_refused",
-    "Database calls refused at once: every place taken, or Oracle's refusal of the login",
+    "Database calls refused at once: every place taken, Oracle's refusal of the login, or "
+    "Oracle found unreachable by a login a moment ago",
     ["reason"],
     registry=None,
 )
 REFUSED_OVERLOADED = REFUSED.labels(reason="overloaded")
 REFUSED_LOGIN = REFUSED.labels(reason="credentials")
+REFUSED_UNREACHABLE = REFUSED.labels(reason="unreachable")
 ORACLE_ERRORS = Counter(
     "oracle_errors", "python-oracledb errors of database calls, by code", ["code"], registry=None
 )
