@@ -144,3 +144,16 @@ def test_a_call_admitted_before_sigterm_finishes_within_the_drain_and_the_grace_
     compose = yaml.safe_load((project / "compose.yaml").read_text())
     grace = float(compose["services"]["app"]["stop_grace_period"].removesuffix("s"))
     assert drain + settings["close_timeout"] + 1 <= grace
+
+
+def test_with_tracing_compose_also_waits_for_the_spans_still_to_send(
+    rendered: Callable[[str], Path],
+) -> None:
+    # FastAPI sends them once the lifespan has ended: a collector that does not answer
+    # holds the process for OTEL_EXPORTER_OTLP_TIMEOUT, 10 s by default (measured).
+    project = rendered("every-type")
+    command = image_command(project, 8000)
+    drain = float(command[command.index("--timeout-graceful-shutdown") + 1])
+    compose = yaml.safe_load((project / "compose.yaml").read_text())
+    grace = float(compose["services"]["app"]["stop_grace_period"].removesuffix("s"))
+    assert drain + default_settings(project)["close_timeout"] + 1 + 10 <= grace

@@ -276,6 +276,19 @@ def workloads(built: dict[str, Resources]) -> Iterator[tuple[Resources, str]]:
     yield built["overlays/example/migrate"], "Job"
 
 
+def test_with_tracing_the_pod_also_waits_for_the_spans_still_to_send(
+    tmp_path: Path, project: Path
+) -> None:
+    # FastAPI sends them once the lifespan has ended: a collector that does not answer
+    # holds the process for OTEL_EXPORTER_OTLP_TIMEOUT, 10 s by default (measured).
+    traced = render(tmp_path / "service", kubernetes=True, tracing=True)
+    grace = {}
+    for name, where in (("untraced", project), ("traced", traced)):
+        deployment = yaml.safe_load((where / "k8s/base/deployment.yaml").read_text())
+        grace[name] = deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+    assert grace["traced"] >= grace["untraced"] + 10
+
+
 def test_pods_run_as_the_image_user_with_nothing_they_do_not_need(
     built: dict[str, Resources], project: Path
 ) -> None:
