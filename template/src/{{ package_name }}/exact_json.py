@@ -263,8 +263,8 @@ class ExactJSONRoute(APIRoute):
             if writes:
                 unconditional(request.headers)
                 if not takes_body and has_body(request.headers):
-                    error = {"type": "extra_forbidden", "loc": ("body",), "msg": NO_BODY}
-                    raise RequestValidationError([error])
+                    refused = {"type": "extra_forbidden", "loc": ("body",), "msg": NO_BODY}
+                    raise RequestValidationError([refused])
             if request.scope["query_string"]:
                 given_once(request.query_params, names, only_these=writes)
             if not exact_body:
