@@ -1359,6 +1359,12 @@ class StandInPool(StandInPools):
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
 
+    def serve_afresh(self) -> None:
+        """Each idle connection's next call on a DRCP pooled server new to it (purity NEW, or
+        one another process used): none of the session's state set on it."""
+        for connection in self.idle:
+            connection.session.clear()
+
     def log_in_by(self, deadline: float) -> StandInConnection:
         """A new connection, made on a thread of its own as the pool's background thread
         makes it, and waited for until `deadline`."""
@@ -1632,6 +1638,12 @@ class StandInAsyncPool(StandInPools):
 
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
+
+    def serve_afresh(self) -> None:
+        """Each idle connection's next call on a DRCP pooled server new to it (purity NEW, or
+        one another process used): none of the session's state set on it."""
+        for connection in self.idle:
+            connection.state.session.clear()
 
     async def log_in_in_turn(self, caller: Caller) -> StandInAsyncConnection | None:
         """One login at a time, unless a connection came back meanwhile, or `caller` has
