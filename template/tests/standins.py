@@ -1487,6 +1487,8 @@ class StandInAsyncConnection:
         # A break whose answer is still to be read: by the round trip under way, once its
         # own answer is in; with none under way, by the next one, whoever makes it.
         self.broken_off = False
+        # The answer to a break whose wait for it was cut off, still to be read.
+        self.break_unread = False
 
     async def round_trip(self, ends_transaction: bool = False) -> None:
         """One round trip: awaits Oracle's answer for `latency`, within the call timeout.
@@ -1510,6 +1512,9 @@ class StandInAsyncConnection:
         try:
             if self.broken_off:  # a break sent between round trips: its answer comes first
                 raise cancelled_by_break()
+            if self.break_unread:  # read as this round trip's answer, or nothing at all
+                self.break_unread = False
+                raise cancelled_by_break()
             if not seconds:
                 await asyncio.sleep(0)  # an answer at once: other tasks run while it is read
             else:
@@ -1530,7 +1535,13 @@ class StandInAsyncConnection:
         except asyncio.CancelledError:
             answered.cancel()
             if self.silent:  # the break's answer never comes
-                await loop.create_future()
+                try:
+                    await loop.create_future()
+                except asyncio.CancelledError:
+                    # Cancelled again as it waited for it: the driver's `_reset` is cut off,
+                    # and that answer is the next round trip's to read, if it ever comes.
+                    self.break_unread = True
+                    raise
             raise
         finally:
             self.answer = None
