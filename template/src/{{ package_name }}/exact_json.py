@@ -55,6 +55,9 @@ PARAMETER = re.compile(rf'[ \t]*;[ \t]*(?:({NAME})=({NAME}|"(?:[^"\\]|\\.)*"))?[
 QUOTED_PAIR = re.compile(r"\\(.)")
 # A quoted string (an ETag's opaque part), in an If-Match or If-None-Match.
 QUOTED = re.compile(r'"[^"]*"')
+# JSON documents that describe a change rather than the item: JSON Merge Patch (RFC 7396)
+# and JSON Patch (RFC 6902).
+PATCHES = frozenset({"merge-patch+json", "json-patch+json"})
 # pydantic's message for a key a model that forbids others does not take.
 EXTRA = "Extra inputs are not permitted"
 # And for a body sent to a route that takes none.
@@ -318,8 +321,9 @@ def json_only(headers: Headers) -> None:
 
     No body at all goes on, whatever its headers say: the body field then answers 422,
     "Field required". JSON is `application/json` or any `application/...+json`, as FastAPI
-    reads one. A coded (gzip, br...) body is refused with `Accept-Encoding: identity`, the
-    codings the service takes (RFC 9110, 15.5.16).
+    reads one, but for a patch's (`merge-patch+json`, `json-patch+json`), which is no item.
+    A coded (gzip, br...) body is refused with `Accept-Encoding: identity`, the codings the
+    service takes (RFC 9110, 15.5.16).
     """
     framing = ", ".join(headers.getlist("transfer-encoding")).strip().lower()
     if framing not in ("", "chunked"):
@@ -346,6 +350,11 @@ def json_only(headers: Headers) -> None:
     if kind != "application" or not is_json or not re.fullmatch(NAME, subtype):
         given = f"Content-Type {media_type[:100]!r}" if media_type else "no Content-Type"
         raise HTTPException(UNSUPPORTED, f"The body must be JSON, sent as {JSON}; it has {given}")
+    if subtype in PATCHES:
+        # JSON, but a change to apply, where a field left out stays as it is (RFC 7396):
+        # read as the whole item, it would store null in each field the patch leaves out.
+        detail = f"A patch ({media_type}) is not accepted: send the whole item, as {JSON}"
+        raise HTTPException(UNSUPPORTED, detail)
     if not semicolon:
         return
     charsets = [
