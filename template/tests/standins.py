@@ -155,20 +155,50 @@ class Between:
         return isinstance(value, Decimal) and self.low <= value <= self.high
 
 
+# The ten days of Python's calendar that Oracle's lacks (the revisions' `in_both_calendars`;
+# the other days it refuses, 29 February of 1500, 1400, ..., 100, no datetime holds).
+NOT_IN_ORACLES_CALENDAR = (dt.date(1582, 10, 5), dt.date(1582, 10, 14))
+
+
+def in_both_calendars(value: dt.datetime) -> bool:
+    first, last = NOT_IN_ORACLES_CALENDAR
+    return not first <= value.date() <= last
+
+
+class InBothCalendars:
+    """The values a revision's `in_both_calendars` check, alone, allows: a DATE or a
+    TIMESTAMP not on 1582-10-05 to 1582-10-14."""
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, dt.datetime) and in_both_calendars(value)
+
+
+@dataclass(frozen=True)
 class DateOnly:
     """The values a check `column = TRUNC(column) AND column >= DATE '0001-01-01'` allows: a
-    DATE at midnight (a Python datetime has no year before 1)."""
+    DATE at midnight (a Python datetime has no year before 1); with `in_both_calendars`,
+    as a revision since the calendar's check writes it, not on 1582-10-05 to 1582-10-14."""
+
+    calendar: bool
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, dt.datetime) and value.time() == dt.time()
+        return (
+            isinstance(value, dt.datetime)
+            and value.time() == dt.time()
+            and (not self.calendar or in_both_calendars(value))
+        )
 
 
+@dataclass(frozen=True)
 class FromYearOne:
     """The values a check `column >= TIMESTAMP '0001-01-01 00:00:00'` allows: any a Python
-    datetime holds, whose years start at 1."""
+    datetime holds, whose years start at 1; with `in_both_calendars`, not on 1582-10-05 to
+    1582-10-14."""
+
+    calendar: bool
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, dt.datetime)
+        return isinstance(value, dt.datetime) and (not self.calendar or in_both_calendars(value))
 
 
 @dataclass
@@ -233,11 +263,28 @@ UNIQUE = re.compile(r"CONSTRAINT (\w+) UNIQUE \((\w+)\)")
 CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
 # Unnamed, it has the name Oracle gives it, SYS_C and a number.
 SYSTEM_NAMES = itertools.count(8000)
+# The calendar's part of a date's or a timestamp's check (a revision's `in_both_calendars`),
+# on the column the pattern's second group names.
+IN_BOTH_CALENDARS = (
+    r"NOT \(EXTRACT\(YEAR FROM \2\) = 1582 AND EXTRACT\(MONTH FROM \2\) = 10"
+    r" AND EXTRACT\(DAY FROM \2\) BETWEEN 5 AND 14\) AND NOT \(EXTRACT\(MONTH FROM \2\) = 2"
+    r" AND EXTRACT\(DAY FROM \2\) = 29 AND MOD\(EXTRACT\(YEAR FROM \2\), 400\)"
+    r" IN \(100, 200, 300\)\)"
+)
+# A date's or a timestamp's check, as a revision writes it: with the calendar's part since
+# that was added, without it before.
 CHECK_DATE_ONLY = re.compile(
-    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) = TRUNC\(\2\) AND \2 >= DATE '0001-01-01'\)"
+    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) = TRUNC\(\2\) AND \2 >= DATE '0001-01-01'"
+    rf"(?P<calendar> AND {IN_BOTH_CALENDARS})?\)"
 )
 CHECK_FROM_YEAR_ONE = re.compile(
-    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) >= TIMESTAMP '0001-01-01 00:00:00'\)"
+    r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) >= TIMESTAMP '0001-01-01 00:00:00'"
+    rf"(?P<calendar> AND {IN_BOTH_CALENDARS})?\)"
+)
+# The calendar's part alone, as the revision docs/updating.md gives a table made before it
+# adds it: the column is named first in its first EXTRACT.
+CHECK_CALENDAR = re.compile(
+    r"(?:CONSTRAINT (\w+) )?CHECK \(" + IN_BOTH_CALENDARS.replace(r"\2", r"(\w+)", 1) + r"\)"
 )
 CHECK_BETWEEN = re.compile(
     r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) BETWEEN (-?[0-9]+) AND (-?[0-9]+)\)"
@@ -416,10 +463,13 @@ def define(table: Table, line: str) -> None:
         table.checks.append((name, match[2], Between(Decimal(match[3]), Decimal(match[4]))))
     elif match := CHECK_DATE_ONLY.fullmatch(line):
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
-        table.checks.append((name, match[2], DateOnly()))
+        table.checks.append((name, match[2], DateOnly(calendar=bool(match["calendar"]))))
+    elif match := CHECK_CALENDAR.fullmatch(line):
+        name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
+        table.checks.append((name, match[2], InBothCalendars()))
     elif match := CHECK_FROM_YEAR_ONE.fullmatch(line):
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
-        table.checks.append((name, match[2], FromYearOne()))
+        table.checks.append((name, match[2], FromYearOne(calendar=bool(match["calendar"]))))
     elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
         rest, size, scale = match["rest"], match["size"], match["scale"]
         default = DEFAULT.search(rest)

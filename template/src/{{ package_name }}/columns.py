@@ -214,12 +214,37 @@ def described(json_schema: JsonSchemaValue, precision: int, scale: int) -> JsonS
     return json_schema
 
 
+# The days Python's calendar has and Oracle's does not. Oracle's DATE and TIMESTAMP follow
+# the Julian calendar up to 1582-10-04 and the Gregorian from the next day, 1582-10-15;
+# Python's dates are Gregorian all the way back. Before the change the two name the same
+# days alike (python-oracledb sends and reads a date's fields as they are), but for these
+# ten, and for a 29 February of 1500, 1400, 1300, ..., 100, which only Oracle has (and the
+# table's check refuses, since python-oracledb cannot read it into a date).
+NOT_IN_ORACLES_CALENDAR = (date(1582, 10, 5), date(1582, 10, 14))
+CALENDAR_RULE = "1582-10-05 to 1582-10-14 are not days in Oracle's calendar"
+
+
+def in_oracles_calendar(value: date) -> date:
+    """Refuse a date Oracle's calendar does not have: its days go from 1582-10-04 (Julian)
+    to 1582-10-15 (Gregorian)."""
+    first, last = NOT_IN_ORACLES_CALENDAR
+    if first <= value <= last:
+        raise ValueError(
+            f"{CALENDAR_RULE}: it goes from 1582-10-04 (Julian) to 1582-10-15 (Gregorian)"
+        )
+    return value
+
+
 def in_utc_range(value: datetime) -> datetime:
-    """A timestamp is stored in UTC: refuse one whose UTC value no datetime can hold."""
+    """A timestamp is stored in UTC: refuse one whose UTC value no datetime can hold, or
+    whose UTC date Oracle's calendar does not have."""
     try:
-        value.astimezone(UTC)
+        utc = value.astimezone(UTC)
     except OverflowError:
         raise ValueError("its UTC value must fall within the years 1 to 9999") from None
+    first, last = NOT_IN_ORACLES_CALENDAR
+    if first <= utc.date() <= last:
+        raise ValueError(f"in UTC, {CALENDAR_RULE}, whose days go from 1582-10-04 to 1582-10-15")
     return value
 
 
@@ -242,7 +267,13 @@ def written_as_a_date(value: object) -> object:
     return written_as_text(value)
 
 
-Date = Annotated[date, BeforeValidator(written_as_a_date)]
+DATE_RULES = f"A date written YYYY-MM-DD; {CALENDAR_RULE}"
+Date = Annotated[
+    date,
+    BeforeValidator(written_as_a_date),
+    AfterValidator(in_oracles_calendar),
+    Field(description=DATE_RULES),
+]
 
 # A TIMESTAMP's text, as its schema's format ("date-time", RFC 3339) has it: the seconds,
 # any fraction after a point, and Z or the offset with its colon. Pydantic would also read
@@ -275,7 +306,7 @@ def written_as_a_timestamp(value: object) -> object:
 
 TIMESTAMP_RULES = (
     "With its UTC offset, to the microsecond at most, and no leap second (:60); the UTC "
-    "value falls within the years 1 to 9999"
+    f"value falls within the years 1 to 9999, and {CALENDAR_RULE}"
 )
 Timestamp = Annotated[
     AwareDatetime,
@@ -291,7 +322,7 @@ Timestamp = Annotated[
 # is described as before, so the OpenAPI schema is the same. For a page of 20 items, each
 # such field checked again would add 3 to 7% to the request's instructions (callgrind:
 # docs/performance.md in the template's repository).
-StoredDate = date
+StoredDate = Annotated[date, Field(description=DATE_RULES)]
 StoredTimestamp = Annotated[AwareDatetime, Field(description=TIMESTAMP_RULES)]
 
 
