@@ -314,7 +314,7 @@ def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revisio
     project = copy(template, tmp_path / "service", "v0.1.0")
     revision = project / "migrations/versions/books.py"
     applied = revision.read_bytes()
-    assert b"BETWEEN" not in applied
+    assert b"9223372036854775807" not in applied
     update(project, "v0.2.0")
     assert conflicted(project) == []
     assert revision.read_bytes() == applied  # a database at `books` has run it as it was
@@ -343,4 +343,61 @@ def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revisio
     assert (
         "ALTER TABLE books ADD CONSTRAINT books_page_count_ck CHECK "
         "(page_count BETWEEN -9223372036854775808 AND 9223372036854775807)"
+    ) in script.stdout
+
+
+# What 3329e13 added to a date column's check: the days Oracle's calendar and Python's share.
+CALENDAR_CHECK = (
+    "    return sa.CheckConstraint(\n"
+    "        f\"{column} = TRUNC({column}) AND {column} >= DATE '0001-01-01'\"\n"
+    '        f" AND {in_both_calendars(column)}"\n'
+    "    )\n"
+)
+BEFORE_CALENDAR = (
+    "    return sa.CheckConstraint("
+    "f\"{column} = TRUNC({column}) AND {column} >= DATE '0001-01-01'\")\n"
+)
+
+
+def test_a_table_made_before_the_calendar_check_gets_it_from_the_documented_revision(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A service copied before 3329e13 keeps its revision, whose date check lacks the
+    calendar's part, through the update; its tests say what is missing and where the fix
+    is, and the revision docs/updating.md gives adds it."""
+    template = checkout_copy(tmp_path_factory.mktemp("calendar") / "template")
+    now = (template / REVISION).read_text()
+    edit(template / REVISION, CALENDAR_CHECK, BEFORE_CALENDAR)
+    commit(template, "v0.1.0")
+    git(template, "tag", "v0.1.0")
+    (template / REVISION).write_text(now)
+    commit(template, "v0.2.0")
+    git(template, "tag", "v0.2.0")
+
+    project = copy(template, tmp_path / "service", "v0.1.0")
+    revision = project / "migrations/versions/books.py"
+    applied = revision.read_bytes()
+    assert b"AND {in_both_calendars(column)}" not in applied
+    update(project, "v0.2.0")
+    assert conflicted(project) == []
+    assert revision.read_bytes() == applied  # a database at `books` has run it as it was
+    tests = ["pytest", "-q", "-p", "no:cacheprovider", "tests/books/test_sql.py"]
+    lacking = python_module(project, *tests, PYTHONPATH="src")
+    assert lacking.returncode != 0
+    # The row on a day Oracle's calendar lacks goes in: what the check is there to prevent.
+    assert "FAILED tests/books/test_sql.py::test_a_date_or_timestamp_column_holds_only_days" in (
+        lacking.stdout
+    ), lacking.stdout[-3000:]
+    assert '"A table the template changed"' in lacking.stdout  # the comment above it
+
+    call = '"books_published_on_cal_ck"'
+    with_revision(project, "check books published_on calendar", documented_revision(call), sa=False)
+    for check in [["ruff", "check", "."], ["mypy"], tests]:
+        ran = python_module(project, *check, PYTHONPATH="src")
+        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
+    assert script.returncode == 0, script.stderr
+    assert (
+        "ALTER TABLE books ADD CONSTRAINT books_published_on_cal_ck CHECK "
+        "(NOT (EXTRACT(YEAR FROM published_on) = 1582 AND"
     ) in script.stdout
