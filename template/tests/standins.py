@@ -113,6 +113,17 @@ def oracle_error(code: int, message: str) -> oracledb.Error:
     return cast(oracledb.Error, error.exc_type(error))
 
 
+def taken(constraint: str, table: str, column: str, value: object) -> str:
+    """ORA-00001's text as Oracle 23ai, the integration suite's, gives it: with a line of
+    details (ERROR_MESSAGE_DETAILS, on by default) that holds the taken value itself."""
+    given = f"'{value}'" if isinstance(value, str) else str(value)
+    return (
+        f"unique constraint (APP.{constraint.upper()}) violated on table APP.{table.upper()}"
+        f" columns ({column.upper()})\nORA-03301: (ORA-00001 details) row with column values"
+        f" ({column.upper()}:{given}) already exists"
+    )
+
+
 def error_with_code(full_code: str, message: str) -> oracledb.Error:
     """The error the driver raises with `full_code` ("ORA-00001" or "DPY-4011")."""
     if full_code.startswith("ORA-"):
@@ -870,7 +881,7 @@ class StandInCursor:
         for name, unique in table.unique:
             holder = table.index.get(unique, {}).get(row[unique])
             if row[unique] is not None and holder is not None and holder != key:
-                raise oracle_error(1, f"unique constraint ({name.upper()}) violated")
+                raise oracle_error(1, taken(name, table.name, unique, row[unique]))
 
     def returning(
         self, table: Table, match: re.Match[str], binds: dict[str, Any], rows: list[Row]
