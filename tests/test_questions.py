@@ -19,6 +19,11 @@ from tests.variants import VARIANTS
 PROMPT_LINE = 72
 
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    # Copier reads text it does not know as yes: "nope" would turn docker on.
+    ({"docker": "nope"}, "docker", "docker is a yes or no: true, false, yes, no, on, off, 1 or"),
+    ({"kubernetes": "maybe"}, "kubernetes", "kubernetes is a yes or no"),
+    ({"github_actions": "2"}, "github_actions", "github_actions is a yes or no"),
+    ({"tracing": "sure"}, "tracing", "tracing is a yes or no"),
     ({"project_name": "  "}, "project_name", "must not be empty"),
     ({"project_name": 'My "Best" Service'}, "project_name", 'one printable line without " or'),
     ({"project_name": "Book Service\n"}, "project_name", "one printable line"),
@@ -363,6 +368,24 @@ def test_answers_given_as_text_on_the_command_line_are_read_as_their_questions_r
     project = render(tmp_path / "service", **answers)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (recorded["pool_max"], recorded["kubernetes"]) == (1, False)
+
+
+def test_yes_and_no_in_the_words_copier_knows_are_taken(tmp_path: Path) -> None:
+    answers = {"docker": "off", "kubernetes": "No", "tracing": "YES", "github_actions": "0"}
+    project = render(tmp_path / "service", **answers)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert [recorded[name] for name in answers] == [False, False, True, False]
+
+
+def test_a_service_made_when_github_actions_was_called_ci_keeps_its_answer(
+    tmp_path: Path,
+) -> None:
+    # Before its first release the question was `ci`: an update of a service made then
+    # gives `ci` among its recorded answers, as `--data ci=false` gives it here.
+    project = render(tmp_path / "service", ci=False)
+    recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert recorded["github_actions"] is False
+    assert not (project / ".github").exists()
 
 
 @pytest.mark.parametrize(
