@@ -384,10 +384,9 @@ def budget_table(cells: Cells) -> list[str]:
         # No CPU at all allows a rate past what the connections' waits allow (20 / L): at
         # L = 5 ms, twice a `def` route that answers 2000 req/s is past 4000.
         budget = statistics.median(allowed)
+        allows = spread(allowed) if budget else "none"
         over = f"{statistics.median(measured) / budget:.2f}" if budget else "past the limit"
-        lines.append(
-            f"| {name} | {spread(allowed)} | {spread(measured)} | {over} | {spread(model, 2)} |"
-        )
+        lines.append(f"| {name} | {allows} | {spread(measured)} | {over} | {spread(model, 2)} |")
     return lines
 
 
