@@ -150,6 +150,8 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"Book": ["title str"]}], 'resource "Book" must be snake_case'),
     ([{"book_": ["title str"]}], 'resource "book_" must be snake_case'),
     ([{"book\n": ["title str"]}], 'resource "book\\n" must be snake_case'),
+    # A character shown as written, not as JSON's \u00ef: it is what the user has to find.
+    ([{"book": ["tïtle str"]}], 'field "tïtle" of resource "book" must be snake_case'),
     ([{"class": ["title str"]}], 'resource "class" is a Python keyword'),
     ([{"order": ["title str"]}], 'resource "order" is an Oracle reserved word'),
     ([{"value": ["title str"]}], 'the table "values" of resource "value" is an Oracle reserved'),
@@ -261,6 +263,12 @@ def test_a_bad_answer_is_refused_naming_question_and_rule(
     # A prompt shows one line of the message: the rule comes first, the reason after.
     assert rule in message[:PROMPT_LINE], message
     assert not (tmp_path / "service" / "pyproject.toml").exists()
+
+
+def test_a_refused_slug_is_shown_as_written(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="question 'project_slug'") as error:
+        render(tmp_path / "service", project_slug="café's")
+    assert '("café\'s" given)' in str(error.value)  # not JSON's "caf\u00e9\u0027s"
 
 
 def test_a_slug_made_from_the_name_is_shown_in_its_refusal(tmp_path: Path) -> None:
