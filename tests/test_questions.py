@@ -19,6 +19,8 @@ from tests.variants import VARIANTS
 PROMPT_LINE = 72
 
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    # An answer no question takes: Copier would drop it, and pool_max keep its default.
+    ({"pool_mx": 8}, "project_name", 'no question is called "pool_mx": an answer given so'),
     # Copier reads text it does not know as yes: "nope" would turn docker on.
     ({"docker": "nope"}, "docker", "docker is a yes or no: true, false, yes, no, on, off, 1 or"),
     ({"kubernetes": "maybe"}, "kubernetes", "kubernetes is a yes or no"),
@@ -376,6 +378,16 @@ def test_answers_given_as_text_on_the_command_line_are_read_as_their_questions_r
     project = render(tmp_path / "service", **answers)
     recorded = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert (recorded["pool_max"], recorded["kubernetes"]) == (1, False)
+
+
+def test_the_answers_include_knows_every_question_by_name() -> None:
+    # includes/answers.jinja refuses an answer under any name but these.
+    questions = [
+        name for name in yaml.safe_load((ROOT / "copier.yml").read_text()) if name[0] != "_"
+    ]
+    include = (ROOT / "includes/answers.jinja").read_text()
+    listed = include.split("set QUESTIONS = [", 1)[1].split("]", 1)[0]
+    assert re.findall(r'"(\w+)"', listed) == questions
 
 
 def test_yes_and_no_in_the_words_copier_knows_are_taken(tmp_path: Path) -> None:
