@@ -213,6 +213,13 @@ def documented_revision(call: str) -> str:
     return block
 
 
+def upgrade_script(project: Path) -> str:
+    """The SQL `alembic upgrade head --sql` gives, as a DBA would run it."""
+    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
+    assert script.returncode == 0, script.stderr
+    return script.stdout
+
+
 def checked(project: Path) -> str:
     """What the service's own checks say; they must pass."""
     said = ""
@@ -270,9 +277,8 @@ def test_a_removed_resource_s_revision_is_taken_back_and_its_table_dropped_after
     assert heads.returncode == 0, heads.stderr
     assert len(heads.stdout.strip().splitlines()) == 1, heads.stdout  # one chain, no gap
     checked(project)
-    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
-    assert script.returncode == 0, script.stderr
-    assert script.stdout.index("CREATE TABLE authors") < script.stdout.index("DROP TABLE authors")
+    script = upgrade_script(project)
+    assert script.index("CREATE TABLE authors") < script.index("DROP TABLE authors")
 
 
 # The resources' migration revision, in the template.
@@ -295,16 +301,12 @@ INT64_CHECK = (
 )
 
 
-def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revision(
-    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
-) -> None:
-    """A service copied before a1a9691 keeps its revision, without the check, through the
-    update; its tests say what is missing and where the fix is, and the revision
-    docs/updating.md gives adds the check."""
-    template = checkout_copy(tmp_path_factory.mktemp("int64") / "template")
+def updated_past(template: Path, tmp_path: Path, edits: list[tuple[str, str]]) -> Path:
+    """A service copied from `template` with `edits` made to its revision's template
+    (v0.1.0), then updated to the template as it is (v0.2.0), its revision kept."""
     now = (template / REVISION).read_text()
-    for added in INT64_CHECK:
-        edit(template / REVISION, added, "")
+    for old, new in edits:
+        edit(template / REVISION, old, new)
     commit(template, "v0.1.0")
     git(template, "tag", "v0.1.0")
     (template / REVISION).write_text(now)
@@ -314,10 +316,21 @@ def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revisio
     project = copy(template, tmp_path / "service", "v0.1.0")
     revision = project / "migrations/versions/books.py"
     applied = revision.read_bytes()
-    assert b"9223372036854775807" not in applied
     update(project, "v0.2.0")
     assert conflicted(project) == []
     assert revision.read_bytes() == applied  # a database at `books` has run it as it was
+    return project
+
+
+def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revision(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """A service copied before a1a9691 keeps its revision, without the check, through the
+    update; its tests say what is missing and where the fix is, and the revision
+    docs/updating.md gives adds the check."""
+    template = checkout_copy(tmp_path_factory.mktemp("int64") / "template")
+    project = updated_past(template, tmp_path, [(added, "") for added in INT64_CHECK])
+    assert "9223372036854775807" not in (project / "migrations/versions/books.py").read_text()
     lacking = python_module(
         project,
         "pytest",
@@ -338,12 +351,10 @@ def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revisio
     call = '"books_page_count_ck"'
     with_revision(project, "check books page_count", documented_revision(call), sa=False)
     checked(project)
-    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
-    assert script.returncode == 0, script.stderr
     assert (
         "ALTER TABLE books ADD CONSTRAINT books_page_count_ck CHECK "
         "(page_count BETWEEN -9223372036854775808 AND 9223372036854775807)"
-    ) in script.stdout
+    ) in upgrade_script(project)
 
 
 # What 3329e13 added to a date column's check: the days Oracle's calendar and Python's share.
@@ -366,21 +377,9 @@ def test_a_table_made_before_the_calendar_check_gets_it_from_the_documented_revi
     calendar's part, through the update; its tests say what is missing and where the fix
     is, and the revision docs/updating.md gives adds it."""
     template = checkout_copy(tmp_path_factory.mktemp("calendar") / "template")
-    now = (template / REVISION).read_text()
-    edit(template / REVISION, CALENDAR_CHECK, BEFORE_CALENDAR)
-    commit(template, "v0.1.0")
-    git(template, "tag", "v0.1.0")
-    (template / REVISION).write_text(now)
-    commit(template, "v0.2.0")
-    git(template, "tag", "v0.2.0")
-
-    project = copy(template, tmp_path / "service", "v0.1.0")
-    revision = project / "migrations/versions/books.py"
-    applied = revision.read_bytes()
-    assert b"AND {in_both_calendars(column)}" not in applied
-    update(project, "v0.2.0")
-    assert conflicted(project) == []
-    assert revision.read_bytes() == applied  # a database at `books` has run it as it was
+    project = updated_past(template, tmp_path, [(CALENDAR_CHECK, BEFORE_CALENDAR)])
+    revision = (project / "migrations/versions/books.py").read_text()
+    assert "AND {in_both_calendars(column)}" not in revision
     tests = ["pytest", "-q", "-p", "no:cacheprovider", "tests/books/test_sql.py"]
     lacking = python_module(project, *tests, PYTHONPATH="src")
     assert lacking.returncode != 0
@@ -395,9 +394,7 @@ def test_a_table_made_before_the_calendar_check_gets_it_from_the_documented_revi
     for check in [["ruff", "check", "."], ["mypy"], tests]:
         ran = python_module(project, *check, PYTHONPATH="src")
         assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
-    script = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
-    assert script.returncode == 0, script.stderr
     assert (
         "ALTER TABLE books ADD CONSTRAINT books_published_on_cal_ck CHECK "
         "(NOT (EXTRACT(YEAR FROM published_on) = 1582 AND"
-    ) in script.stdout
+    ) in upgrade_script(project)
