@@ -216,10 +216,10 @@ def described(json_schema: JsonSchemaValue, precision: int, scale: int) -> JsonS
 
 # The days Python's calendar has and Oracle's does not. Oracle's DATE and TIMESTAMP follow
 # the Julian calendar up to 1582-10-04 and the Gregorian from the next day, 1582-10-15;
-# Python's dates are Gregorian all the way back. Before the change the two name the same
-# days alike (python-oracledb sends and reads a date's fields as they are), but for these
-# ten, and for a 29 February of 1500, 1400, 1300, ..., 100, which only Oracle has (and the
-# table's check refuses, since python-oracledb cannot read it into a date).
+# Python's dates are Gregorian all the way back. python-oracledb sends and reads a date's
+# year, month and day as they are, so the two agree on every other day but for a 29
+# February of 1500, 1400, 1300, ..., 100, which only Oracle has: the table's check refuses
+# it, since python-oracledb cannot read it into a date.
 NOT_IN_ORACLES_CALENDAR = (date(1582, 10, 5), date(1582, 10, 14))
 CALENDAR_RULE = "1582-10-05 to 1582-10-14 are not days in Oracle's calendar"
 
