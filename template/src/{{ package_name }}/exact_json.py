@@ -132,13 +132,14 @@ def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-class Pairs(list[tuple[str, Any]]):
-    """An object's members as the body gives them, a key given twice twice."""
-
-
-def read(body: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any]) -> Any:
-    """The body's JSON; a body that is not JSON raises JSONDecodeError saying why, which
-    FastAPI answers 422 (any other error would be a bare 400)."""
+def read(
+    body: bytes,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any],
+    number: Callable[[str], Any] | None = None,
+) -> Any:
+    """The body's JSON, each number read by `number`, or exactly (`exact_number`) without
+    one; a body that is not JSON raises JSONDecodeError saying why, which FastAPI answers
+    422 (any other error would be a bare 400)."""
     try:
         # JSON sent between systems is UTF-8 (RFC 8259, 8.1), which the OpenAPI document's
         # application/json means. json.loads would also read bytes as UTF-16 or -32, and
@@ -151,16 +152,21 @@ def read(body: bytes, object_pairs_hook: Callable[[list[tuple[str, Any]]], Any])
         return json.loads(
             text,
             object_pairs_hook=object_pairs_hook,
-            parse_float=exact_number,
-            parse_int=exact_whole_number,
+            parse_float=number or exact_number,
+            parse_int=number or exact_whole_number,
         )
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
 
 
-def where_repeated(document: Any) -> list[str | int]:
-    """The loc of the first key an object gives again, in a document read as `Pairs`: an
-    object's own keys before those of the objects in it, as the body is written."""
+def where_repeated(body: bytes) -> list[str | int]:
+    """The loc of the first key an object gives again: an object's own keys before those of
+    the objects in it, as the body is written.
+
+    The body is read again, each object as the tuple of its members (every pair kept) and
+    each number as its text: read with a list subclass for each object and the exact
+    numbers, a MiB of 350 000 empty objects held the event loop for 0.19 s; so, 0.016 s."""
+    document = read(body, tuple, number=str)
     way: list[str | int] = []
     # Each open object's or array's members still to look at; walked without recursion,
     # which would stop short of the depth json.loads reads.
@@ -173,7 +179,7 @@ def where_repeated(document: Any) -> list[str | int]:
         key, value = step
         del way[len(todo) - 1 :]  # the keys to the object or array it is a member of
         way.append(key)
-        if isinstance(value, Pairs):
+        if isinstance(value, tuple):  # an object: a JSON array is a list
             keys: set[str] = set()
             for member, _ in value:
                 if member in keys:
@@ -198,7 +204,7 @@ class ExactJSONRequest(Request):
             except RepeatedKeyError:
                 # Where, read again with every pair kept: only a refused body pays for it.
                 # What follows the repeated key may not be JSON: that is the error, then.
-                raise KeyGivenTwiceError(where_repeated(read(body, Pairs))) from None
+                raise KeyGivenTwiceError(where_repeated(body)) from None
             if isinstance(self._json, Decimal):
                 # A body that is a number alone, such as 0.0, is refused as JSON that is not
                 # an object is. FastAPI validates a body with `from_attributes`, and pydantic
