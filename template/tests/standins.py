@@ -177,39 +177,27 @@ def in_both_calendars(value: dt.datetime) -> bool:
 
 
 class InBothCalendars:
-    """The values a revision's `in_both_calendars` check, alone, allows: a DATE or a
-    TIMESTAMP not on 1582-10-05 to 1582-10-14."""
+    """The values a revision's `in_both_calendars` allows, alone or as the last part of a
+    date's or a timestamp's check: a DATE or a TIMESTAMP not on 1582-10-05 to 1582-10-14."""
 
     def __contains__(self, value: object) -> bool:
         return isinstance(value, dt.datetime) and in_both_calendars(value)
 
 
-@dataclass(frozen=True)
 class DateOnly:
     """The values a check `column = TRUNC(column) AND column >= DATE '0001-01-01'` allows: a
-    DATE at midnight (a Python datetime has no year before 1); with `in_both_calendars`,
-    as a revision since the calendar's check writes it, not on 1582-10-05 to 1582-10-14."""
-
-    calendar: bool
+    DATE at midnight (a Python datetime has no year before 1)."""
 
     def __contains__(self, value: object) -> bool:
-        return (
-            isinstance(value, dt.datetime)
-            and value.time() == dt.time()
-            and (not self.calendar or in_both_calendars(value))
-        )
+        return isinstance(value, dt.datetime) and value.time() == dt.time()
 
 
-@dataclass(frozen=True)
 class FromYearOne:
     """The values a check `column >= TIMESTAMP '0001-01-01 00:00:00'` allows: any a Python
-    datetime holds, whose years start at 1; with `in_both_calendars`, not on 1582-10-05 to
-    1582-10-14."""
-
-    calendar: bool
+    datetime holds, whose years start at 1."""
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, dt.datetime) and (not self.calendar or in_both_calendars(value))
+        return isinstance(value, dt.datetime)
 
 
 @dataclass
@@ -472,15 +460,16 @@ def define(table: Table, line: str) -> None:
     elif match := CHECK_BETWEEN.fullmatch(line):
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
         table.checks.append((name, match[2], Between(Decimal(match[3]), Decimal(match[4]))))
-    elif match := CHECK_DATE_ONLY.fullmatch(line):
+    elif match := (CHECK_DATE_ONLY.fullmatch(line) or CHECK_FROM_YEAR_ONE.fullmatch(line)):
+        # One constraint: its name on each of its parts, the calendar's if it has one.
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
-        table.checks.append((name, match[2], DateOnly(calendar=bool(match["calendar"]))))
+        first = DateOnly() if match.re is CHECK_DATE_ONLY else FromYearOne()
+        table.checks.append((name, match[2], first))
+        if match["calendar"]:
+            table.checks.append((name, match[2], InBothCalendars()))
     elif match := CHECK_CALENDAR.fullmatch(line):
         name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
         table.checks.append((name, match[2], InBothCalendars()))
-    elif match := CHECK_FROM_YEAR_ONE.fullmatch(line):
-        name = match[1] or f"sys_c{next(SYSTEM_NAMES):07d}"
-        table.checks.append((name, match[2], FromYearOne(calendar=bool(match["calendar"]))))
     elif (match := COLUMN.fullmatch(line)) and not line.startswith("CONSTRAINT"):
         rest, size, scale = match["rest"], match["size"], match["scale"]
         default = DEFAULT.search(rest)

@@ -224,11 +224,15 @@ NOT_IN_ORACLES_CALENDAR = (date(1582, 10, 5), date(1582, 10, 14))
 CALENDAR_RULE = "1582-10-05 to 1582-10-14 are not days in Oracle's calendar"
 
 
+def lacked_by_oracle(day: date) -> bool:
+    first, last = NOT_IN_ORACLES_CALENDAR
+    return first <= day <= last
+
+
 def in_oracles_calendar(value: date) -> date:
     """Refuse a date Oracle's calendar does not have: its days go from 1582-10-04 (Julian)
     to 1582-10-15 (Gregorian)."""
-    first, last = NOT_IN_ORACLES_CALENDAR
-    if first <= value <= last:
+    if lacked_by_oracle(value):
         raise ValueError(
             f"{CALENDAR_RULE}: it goes from 1582-10-04 (Julian) to 1582-10-15 (Gregorian)"
         )
@@ -242,8 +246,7 @@ def in_utc_range(value: datetime) -> datetime:
         utc = value.astimezone(UTC)
     except OverflowError:
         raise ValueError("its UTC value must fall within the years 1 to 9999") from None
-    first, last = NOT_IN_ORACLES_CALENDAR
-    if first <= utc.date() <= last:
+    if lacked_by_oracle(utc.date()):
         raise ValueError(f"in UTC, {CALENDAR_RULE}, whose days go from 1582-10-04 to 1582-10-15")
     return value
 
