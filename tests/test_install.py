@@ -8,6 +8,7 @@ them): migrations printed and written, the service started by its script and by 
 with a logging configuration of its own.
 """
 
+import functools
 import os
 import re
 import signal
@@ -29,12 +30,39 @@ from tests.unreachable import free_port
 from tests.variants import EVERY_TYPE
 
 TOOLS = Path(sys.executable).parent  # uv comes from this environment
+# The newest Python the `python_version` question offers. The shared environment of
+# test_generated.py runs every rendered suite on this process's Python (3.11, the oldest);
+# the install below runs on this one where the machine has it, so that both ends of the
+# range run a suite, not only pass ruff and mypy for it.
+NEWEST = "3.13"
+
+
+@functools.cache
+def project_python() -> tuple[str, str]:
+    """The interpreter the installed project runs on, and its version: NEWEST, pyenv's or
+    on the PATH, if this machine has it; this process's Python otherwise."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = sorted(root.glob(f"versions/{NEWEST}.*/bin/python{NEWEST}"), reverse=True)
+    for candidate in [*map(str, candidates), f"python{NEWEST}"]:
+        try:
+            found = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.executable)"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except OSError:
+            continue
+        if found.returncode == 0:  # not a shim of pyenv's for a version not selected
+            return found.stdout.strip(), NEWEST
+    return sys.executable, f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def fresh_environment(**overrides: str) -> dict[str, str]:
     return environment(
         PATH=f"{TOOLS}{os.pathsep}{os.environ['PATH']}",
-        UV_PYTHON=sys.executable,
+        UV_PYTHON=project_python()[0],
         VIRTUAL_ENV="",
         **overrides,
     )
@@ -57,11 +85,13 @@ def run_fresh(
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A project on this machine's Python (3.11) with the docs' `books` and every field
-    type, after its own scripts/test: the project, and what scripts/test printed."""
+    """A project on the newest Python here (`project_python`) with the docs' `books` and
+    every field type, after its own scripts/test: the project, and what scripts/test
+    printed."""
     resources = [{"book": ["title str(200)", "isbn str(13) unique"]}, *EVERY_TYPE]
+    _, version = project_python()
     project = render(
-        tmp_path_factory.mktemp("install") / "service", python_version="3.11", resources=resources
+        tmp_path_factory.mktemp("install") / "service", python_version=version, resources=resources
     )
     result = run_fresh(["scripts/test", "-q"], project, timeout=900)
     output = result.stdout + result.stderr
@@ -81,6 +111,9 @@ def failures(output: str) -> str:
 def test_scripts_test_passes_in_a_fresh_environment(installed: tuple[Path, str]) -> None:
     project, output = installed
     assert (project / ".venv").is_dir()
+    # On the Python chosen for it, which the venv's configuration names.
+    venv = (project / ".venv/pyvenv.cfg").read_text()
+    assert re.search(rf"^version_info = {re.escape(project_python()[1])}\.", venv, re.M), venv
     assert "All checks passed!" in output
     assert "Success: no issues found" in output
     assert re.search(r"\d+ passed", output)
