@@ -1,0 +1,86 @@
+"""The oldest Copier that copier.yml accepts (`_min_copier_version`) renders the same
+service as the pinned one, and refuses a bad answer naming its question and rule.
+
+The README tells a team to bring Copier 9.5 or newer themselves, and this repository's own
+environment pins a newer one, which every other test renders with: a template feature
+that only a newer Copier has would pass here and break for the team on the oldest.
+"""
+
+import filecmp
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, captured, environment, render
+from tests.variants import VARIANTS
+
+OLDEST = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
+UV = Path(sys.executable).parent / "uv"
+
+
+@pytest.fixture(scope="module")
+def oldest_copier(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The `copier` command of a fresh environment holding Copier at OLDEST."""
+    venv = tmp_path_factory.mktemp("oldest-copier") / "venv"
+    env = environment(VIRTUAL_ENV=str(venv))
+    for command in (
+        [str(UV), "venv", "--quiet", "--python", sys.executable, str(venv)],
+        [str(UV), "pip", "install", "--quiet", f"copier=={OLDEST}"],
+    ):
+        result = captured(command, ROOT, env)
+        assert result.returncode == 0, result.stderr[-3000:]
+    return venv / "bin" / "copier"
+
+
+def copy_with(copier: Path, destination: Path, answers: dict[str, object]) -> str:
+    """`copier copy` of this checkout (uncommitted changes included, as `render` takes it)
+    with `answers` from a file, as the README gives them; what Copier printed on failure."""
+    data = destination.parent / f"{destination.name}-answers.yml"
+    data.write_text(yaml.safe_dump(answers))
+    command = [str(copier), "copy", "--quiet", "--defaults", "--vcs-ref=HEAD"]
+    command += ["--data-file", str(data), str(ROOT), str(destination)]
+    result = captured(command, ROOT, environment())
+    return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+def differing(left: Path, right: Path) -> list[str]:
+    """The files that differ between two trees, or are in one only, relative to them; but
+    for the answers file."""
+    found: list[str] = []
+
+    def walk(compared: filecmp.dircmp[str], under: Path) -> None:
+        found.extend(str(under / name) for name in compared.left_only + compared.right_only)
+        found.extend(str(under / name) for name in compared.diff_files + compared.funny_files)
+        for name, sub in compared.subdirs.items():
+            walk(sub, under / name)
+
+    walk(filecmp.dircmp(left, right, ignore=[".copier-answers.yml"]), Path())
+    return sorted(found)
+
+
+@pytest.mark.parametrize("variant", ["every-type", "threadpool"])
+def test_the_oldest_copier_renders_what_the_pinned_one_does(
+    oldest_copier: Path, variant: str, tmp_path: Path
+) -> None:
+    oldest, pinned = tmp_path / "oldest", tmp_path / "pinned"
+    assert copy_with(oldest_copier, oldest, VARIANTS[variant]) == ""
+    render(pinned, **VARIANTS[variant])
+    assert differing(oldest, pinned) == []
+    # The answers file records the commit, which differs while the checkout has changes
+    # (each Copier commits them apart, at its own time); its answers agree.
+    old, new = (
+        yaml.safe_load((tree / ".copier-answers.yml").read_text()) for tree in (oldest, pinned)
+    )
+    assert old.pop("_commit")
+    assert new.pop("_commit")
+    assert old == new
+
+
+def test_the_oldest_copier_refuses_a_bad_answer_naming_its_question_and_rule(
+    oldest_copier: Path, tmp_path: Path
+) -> None:
+    printed = copy_with(oldest_copier, tmp_path / "service", {"pool_min": 9, "pool_max": 4})
+    assert "question 'pool_min': pool_min (9) must not exceed pool_max (4)" in printed, printed
+    assert not (tmp_path / "service").exists()
