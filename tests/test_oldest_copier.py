@@ -1,5 +1,6 @@
 """The oldest Copier that copier.yml accepts (`_min_copier_version`) renders the same
-service as the pinned one, and refuses a bad answer naming its question and rule.
+service as the pinned one, updates it from one tagged version to the next as the pinned
+one does, and refuses a bad answer naming its question and rule.
 
 The README tells a team to bring Copier 9.5 or newer themselves, and this repository's own
 environment pins a newer one, which every other test renders with: a template feature
@@ -7,6 +8,7 @@ that only a newer Copier has would pass here and break for the team on the oldes
 """
 
 import filecmp
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, captured, environment, render
+from tests.repos import NEW_COMMENT, ROUTES, commit, copy, git, two_versions
 from tests.variants import VARIANTS
 
 OLDEST = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
@@ -41,11 +44,14 @@ def copy_with(copier: Path, destination: Path, answers: dict[str, object]) -> st
     data.write_text(yaml.safe_dump(answers))
     command = [str(copier), "copy", "--quiet", "--defaults", "--vcs-ref=HEAD"]
     command += ["--data-file", str(data), str(ROOT), str(destination)]
-    result = captured(command, ROOT, environment())
+    return printed_on_failure(captured(command, ROOT, environment()))
+
+
+def printed_on_failure(result: "subprocess.CompletedProcess[str]") -> str:
     return "" if result.returncode == 0 else result.stdout + result.stderr
 
 
-def differing(left: Path, right: Path) -> list[str]:
+def differing(left: Path, right: Path, also_ignored: list[str] | None = None) -> list[str]:
     """The files that differ between two trees, or are in one only, relative to them; but
     for the answers file."""
     found: list[str] = []
@@ -56,7 +62,8 @@ def differing(left: Path, right: Path) -> list[str]:
         for name, sub in compared.subdirs.items():
             walk(sub, under / name)
 
-    walk(filecmp.dircmp(left, right, ignore=[".copier-answers.yml"]), Path())
+    ignored = [".copier-answers.yml", *(also_ignored or [])]
+    walk(filecmp.dircmp(left, right, ignore=ignored), Path())
     return sorted(found)
 
 
@@ -76,6 +83,31 @@ def test_the_oldest_copier_renders_what_the_pinned_one_does(
     assert old.pop("_commit")
     assert new.pop("_commit")
     assert old == new
+
+
+def test_the_oldest_copier_updates_a_service_to_the_next_version(
+    oldest_copier: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    template = two_versions(tmp_path_factory)
+    service = tmp_path / "service"
+    command = [str(oldest_copier), "copy", "--quiet", "--defaults", "--vcs-ref=v0.1.0"]
+    copied = captured([*command, str(template), str(service)], ROOT, environment())
+    assert printed_on_failure(copied) == ""
+    git(service, "init", "-q")
+    commit(service, "render")
+    command = [str(oldest_copier), "update", "--quiet", "--defaults", "--vcs-ref=v0.2.0"]
+    assert printed_on_failure(captured(command, service, environment())) == ""
+    assert NEW_COMMENT in (service / "src/book_service/config.py").read_text()
+    # What the pinned Copier renders at that version, to the byte, the answers file included,
+    # but for the two files that are the team's once rendered (`_skip_if_exists`): kept as
+    # v0.1.0 wrote them.
+    fresh = copy(template, tmp_path / "fresh", "v0.2.0")
+    assert differing(service, fresh, also_ignored=[".git"]) == ["README.md", ROUTES]
+    assert "Team routes" in (service / ROUTES).read_text()
+    assert git(service, "diff", "--name-only", "--diff-filter=U") == ""
+    assert (service / ".copier-answers.yml").read_text() == (
+        fresh / ".copier-answers.yml"
+    ).read_text()
 
 
 def test_the_oldest_copier_refuses_a_bad_answer_naming_its_question_and_rule(
