@@ -36,17 +36,24 @@ def oldest_copier(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin" / "copier"
 
 
-def copy_with(copier: Path, destination: Path, answers: dict[str, object]) -> str:
-    """`copier copy` of this checkout (uncommitted changes included, as `render` takes it)
-    with `answers` from a file, as the README gives them; what Copier printed on failure."""
+def copy_with(
+    copier: Path,
+    destination: Path,
+    answers: dict[str, object],
+    template: Path = ROOT,
+    version: str = "HEAD",
+) -> str:
+    """`copier copy` of `template` at `version` (this checkout, uncommitted changes
+    included, as `render` takes it) with `answers` from a file, as the README gives them;
+    what Copier printed on failure."""
     data = destination.parent / f"{destination.name}-answers.yml"
     data.write_text(yaml.safe_dump(answers))
-    command = [str(copier), "copy", "--quiet", "--defaults", "--vcs-ref=HEAD"]
-    command += ["--data-file", str(data), str(ROOT), str(destination)]
+    command = [str(copier), "copy", "--quiet", "--defaults", f"--vcs-ref={version}"]
+    command += ["--data-file", str(data), str(template), str(destination)]
     return printed_on_failure(captured(command, ROOT, environment()))
 
 
-def printed_on_failure(result: "subprocess.CompletedProcess[str]") -> str:
+def printed_on_failure(result: subprocess.CompletedProcess[str]) -> str:
     return "" if result.returncode == 0 else result.stdout + result.stderr
 
 
@@ -81,9 +88,7 @@ def test_the_oldest_copier_updates_a_service_to_the_next_version(
 ) -> None:
     template = two_versions(tmp_path_factory)
     service = tmp_path / "service"
-    command = [str(oldest_copier), "copy", "--quiet", "--defaults", "--vcs-ref=v0.1.0"]
-    copied = captured([*command, str(template), str(service)], ROOT, environment())
-    assert printed_on_failure(copied) == ""
+    assert copy_with(oldest_copier, service, {}, template, "v0.1.0") == ""
     git(service, "init", "-q")
     commit(service, "render")
     command = [str(oldest_copier), "update", "--quiet", "--defaults", "--vcs-ref=v0.2.0"]
