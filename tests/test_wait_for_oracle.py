@@ -21,7 +21,8 @@ from tests.unreachable import UNRESOLVED_DSN, silent_oracle
 PASSWORD = "never-printed-7f3a"
 # What the service's settings use of python-oracledb, in a stand-in for it: the check of
 # ORACLE_DSN (config.py), which reads it as connect parameters (its hosts and ports, one
-# address's as python-oracledb gives them: not in a list) and twice as a pool's.
+# address's unlisted, as python-oracledb gives them: `_flatten_value`, connect_params.py)
+# and twice as a pool's.
 CONNECT_PARAMS = (
     "POOL_GETMODE_WAIT, POOL_GETMODE_TIMEDWAIT, PURITY_NEW, PURITY_SELF = 0, 2, 1, 2\n\n\n"
     "class ConnectParams:\n"
