@@ -81,6 +81,7 @@ the pool drops it when it is given back (`_return_connection_helper`, impl/thin/
 
 import asyncio
 import datetime as dt
+import errno
 import io
 import itertools
 import math
@@ -1003,6 +1004,10 @@ class StandInConnection:
         self.session: dict[str, str] = {}
         # Closed by the driver, its socket gone: no round trip is made on it again.
         self.lost = False
+        # The network fails under it as its next round trip waits for the answer (`sever`),
+        # and, once the synchronous API has met that, its socket fails each send.
+        self.severed = False
+        self.send_fails = False
         # The profile's limit at which Oracle logged the session off, if it did.
         self.limited: int | None = None
         # The statements whose cursors the statement cache keeps open, the last run last,
@@ -1052,6 +1057,8 @@ class StandInConnection:
 
     def round_trip(self, *, sleep: bool = True, ends_transaction: bool = False) -> None:
         self.reach(ends_transaction)
+        if self.severed:
+            raise self.socket_failed()
         if not sleep:
             return
         seconds, ending = self.wait()
@@ -1071,6 +1078,9 @@ class StandInConnection:
         past a per-session limit, the limit's error again, but for a COMMIT or ROLLBACK."""
         if self.lost:
             raise driver_error(errors.ERR_NOT_CONNECTED)
+        if self.send_fails:  # the socket failed: the send raises, and the driver closes it
+            self.lost = True
+            raise driver_error(errors.ERR_CONNECTION_CLOSED)
         if self.limited == CONNECT_TIME:
             self.lost = True
             raise driver_error(errors.ERR_CONNECTION_CLOSED, context_error_message="ORA-01012")
@@ -1094,6 +1104,18 @@ class StandInConnection:
         if limit and self.pool.latency > limit:
             return limit, Ending.TIMED_OUT
         return self.pool.latency, None
+
+    def socket_failed(self) -> OSError:
+        """How the synchronous API meets its socket's failure while it waits for an answer:
+        the read fails with ETIMEDOUT (a keepalive probe unanswered), a TimeoutError, which
+        `_process_message` (impl/thin/protocol.pyx) takes for its call timeout's
+        `socket.timeout`; it sends a break, out of band over TCP, and `send_oob_break`
+        (impl/thin/transport.pyx) raises the failed socket's error as it is, where
+        `write_packet`, which sends TCPS's break, raises DPY-4011. The transport is kept,
+        so the connection is healthy to the driver (`_get_is_healthy`), and its next round
+        trip's send fails (`reach`). The statement is never run here."""
+        self.severed, self.send_fails = False, True
+        return BrokenPipeError(errno.EPIPE, "Broken pipe")
 
     def ended(self, ending: Ending) -> oracledb.Error:
         """The error a round trip ends with, past its call timeout: DPY-4024 once Oracle
@@ -1415,6 +1437,12 @@ class StandInPool(StandInPools):
         for connection in self.idle:
             connection.session.clear()
 
+    def sever(self) -> None:
+        """The network fails under each idle connection as its next round trip waits for
+        the answer (StandInConnection `socket_failed`); logins after it find it working."""
+        for connection in self.idle:
+            connection.severed = True
+
     def log_in_by(self, deadline: float) -> StandInConnection:
         """A new connection, made on a thread of its own as the pool's background thread
         makes it, and waited for until `deadline`."""
@@ -1554,6 +1582,9 @@ class StandInAsyncConnection:
         granted: a write cancelled halfway has an unknown outcome (shutdown.py).
         """
         self.state.reach(ends_transaction)
+        if self.state.severed:
+            self.state.severed, self.state.lost = False, True
+            raise driver_error(errors.ERR_CONNECTION_CLOSED)
         seconds, ending = self.state.wait()
         while seconds == math.inf:  # no call timeout on a silent Oracle: held while it is
             await asyncio.sleep(0.01)
@@ -1705,6 +1736,14 @@ class StandInAsyncPool(StandInPools):
         one another process used): none of the session's state set on it."""
         for connection in self.idle:
             connection.state.session.clear()
+
+    def sever(self) -> None:
+        """The network fails under each idle connection as its next round trip waits for
+        the answer: the asyncio API hears it from its transport (`connection_lost`,
+        BaseAsyncProtocol in impl/thin/protocol.pyx), DPY-4011, and the connection closed.
+        Logins after it find the network working."""
+        for connection in self.idle:
+            connection.state.severed = True
 
     async def log_in_in_turn(self, caller: Caller) -> StandInAsyncConnection | None:
         """One login at a time, unless a connection came back meanwhile, or `caller` has
