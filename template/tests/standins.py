@@ -1279,6 +1279,17 @@ class StandInPools:
         self.lost_connections = 0  # closed by the driver, past a silent call timeout
         self.closed = False
 
+    @staticmethod
+    def logoff_time(state: StandInConnection) -> float:
+        """How long the pool holds its lock to close a connection dropped with its socket
+        open: its background thread or task logs the session off, a round trip, holding the
+        lock every acquire, release and drop takes (`_bg_task_func` and `_close_connection`,
+        impl/thin/pool.pyx; `_close`, impl/thin/connection.pyx). The round trip is bounded
+        by the connection's call timeout as any is (`wait`): twice over on a silent Oracle,
+        and for ever with none."""
+        seconds, _ = state.wait()
+        return seconds
+
     def check_open(self) -> None:
         """Refuse a caller of a closed pool as python-oracledb does (DPY-1002)."""
         if self.closed:
@@ -1425,8 +1436,24 @@ class StandInPool(StandInPools):
             self.free.release()
 
     def drop(self, connection: oracledb.Connection) -> None:
-        self.forget(cast(StandInConnection, connection))
+        state = cast(StandInConnection, connection)
+        self.forget(state)
         self.free.release()
+        if not state.lost:  # its logoff holds the pool's lock (`logoff_time`) from now
+            self.lock.acquire()
+            logoff = (self.logoff_time(state), state)
+            threading.Thread(target=self.log_off, args=logoff, daemon=True).start()
+
+    def log_off(self, seconds: float, state: StandInConnection) -> None:
+        """The background thread's logoff of a connection dropped, `seconds` long: the lock
+        is released from this thread once it is over (a threading.Lock may be)."""
+        try:
+            while seconds == math.inf:  # no call timeout on a silent Oracle: while it is
+                time.sleep(0.01)
+                seconds = self.logoff_time(state)
+            time.sleep(seconds)
+        finally:
+            self.lock.release()
 
     def expire_idle(self) -> None:
         self.drop_all(self.idle)
@@ -1684,6 +1711,8 @@ class StandInAsyncPool(StandInPools):
         # Made on the loop that first uses them.
         self.free: asyncio.Semaphore | None = None
         self.login_turn: asyncio.Lock | None = None  # the pool's background task logs in
+        # The background task's logoffs of connections dropped, which hold the pool's lock.
+        self.logging_off: asyncio.Future[None] | None = None
 
     def acquire(self) -> oracledb.AsyncConnection:
         # Typed as the real thing: the code under test only uses what the stand-in has.
@@ -1696,6 +1725,11 @@ class StandInAsyncPool(StandInPools):
             self.login_turn = asyncio.Lock()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.wait_timeout
+        try:  # the whole acquire is timed (above), the wait for the pool's lock with it
+            async with asyncio.timeout(self.wait_timeout):
+                await self.lock_free()
+        except TimeoutError:
+            raise driver_error(errors.ERR_POOL_NO_CONNECTION_AVAILABLE) from None
         if self.free.locked():  # every connection is lent: wait for one, up to wait_timeout
             try:
                 await asyncio.wait_for(self.free.acquire(), self.wait_timeout)
@@ -1766,6 +1800,7 @@ class StandInAsyncPool(StandInPools):
             self.wanting -= 1
 
     async def give_back(self, connection: StandInAsyncConnection) -> None:
+        await self.lock_free()
         # Released with work uncommitted: rolled back first, and filed back even when that
         # rollback fails (python-oracledb 26: `return_connection`, impl/thin/pool.pyx,
         # files it in a `finally`), so one whose rollback timed out goes back with its work
@@ -1784,11 +1819,27 @@ class StandInAsyncPool(StandInPools):
         self.free.release()
 
     async def drop(self, connection: oracledb.Connection) -> None:
-        self.forget(cast(StandInAsyncConnection, connection).state)
+        await self.lock_free()
+        state = cast(StandInAsyncConnection, connection).state
+        self.forget(state)
         assert self.free is not None
         self.free.release()
+        if not state.lost:  # its logoff holds the pool's lock (`logoff_time`) from now
+            self.logging_off = asyncio.ensure_future(self.log_off(self.logoff_time(state), state))
+
+    async def log_off(self, seconds: float, state: StandInConnection) -> None:
+        while seconds == math.inf:  # no call timeout on a silent Oracle: while it is
+            await asyncio.sleep(0.01)
+            seconds = self.logoff_time(state)
+        await asyncio.sleep(seconds)
+
+    async def lock_free(self) -> None:
+        """Wait for the logoffs that hold the pool's lock (`drop`)."""
+        while self.logging_off is not None and not self.logging_off.done():
+            await asyncio.shield(self.logging_off)
 
     async def close(self, force: bool = False) -> None:
+        await self.lock_free()
         self.closed = True
 
 
