@@ -1620,7 +1620,7 @@ class StandInAsyncConnection:
         try:
             if self.broken_off:  # a break sent between round trips: its answer comes first
                 raise cancelled_by_break()
-            if self.break_unread:  # read as this round trip's answer, or nothing at all
+            if self.break_unread and not self.silent:  # read as this round trip's answer
                 self.break_unread = False
                 raise cancelled_by_break()
             if not seconds:
@@ -1637,11 +1637,19 @@ class StandInAsyncConnection:
     async def answer_within(self, seconds: float) -> None:
         loop = asyncio.get_running_loop()
         self.answer = loop.create_future()
+        started = loop.time()
         answered = loop.call_later(seconds, self.answered, self.answer)
         try:
             await self.answer
         except asyncio.CancelledError:
             answered.cancel()
+            limit = self.state.call_timeout / 1000
+            if self.silent and limit and loop.time() - started >= limit:
+                # Past the call timeout the driver has sent its break and awaits the answer
+                # within the timeout again (`_process_timeout_helper`): cancelled there, it
+                # ends at once (`_process_message`, impl/thin/protocol.pyx), the answer unread.
+                self.break_unread = True
+                raise
             if self.silent:  # the break's answer never comes
                 try:
                     await loop.create_future()
