@@ -135,30 +135,37 @@ def test_a_locked_account_stops_the_wait_at_once(
     assert result.stdout == ""
 
 
-def refusing(tmp_path: Path) -> tuple[Path, Path]:
-    """A stand-in python-oracledb whose login is always refused, as a wrong password is
-    (and a user not created yet), and the file it counts the tries in; it spares the 5 s
-    between them."""
+def refusing(tmp_path: Path, *, answer_after: float = 0, between: str = "") -> tuple[Path, Path]:
+    """A stand-in python-oracledb whose login is refused, as a wrong password is (and a user
+    not created yet), after `answer_after` seconds, and the file it counts the tries in; it
+    spares the pauses between them. With `between`, every other try fails with that code
+    instead (a listener that knows no such service yet, ORA-12514)."""
     fake = tmp_path / "fake"
     fake.mkdir()
     tries = tmp_path / "tries"
     (fake / "oracledb.py").write_text(
         "import time\n\n"
-        "time.sleep = lambda seconds: None\n\n\n"
+        "wait, time.sleep = time.sleep, lambda seconds: None\n\n\n"
         "class Error(Exception):\n"
         "    pass\n\n\n"
         "class _Error:\n"
-        '    full_code = "ORA-01017"\n\n\n'
+        "    def __init__(self, code):\n"
+        "        self.full_code = code\n\n\n"
         f"{CONNECT_PARAMS}"
         "def connect(**params):\n"
-        f"    with open({str(tries)!r}, 'a') as tries:\n"
+        f"    with open({str(tries)!r}, 'a+') as tries:\n"
         "        tries.write('try\\n')\n"
-        "    raise Error(_Error())\n"
+        "        tries.seek(0)\n"
+        "        count = len(tries.readlines())\n"
+        f"    wait({answer_after})\n"
+        f"    if {between!r} and count % 2:\n"
+        f"        raise Error(_Error({between!r}))\n"
+        '    raise Error(_Error("ORA-01017"))\n'
     )
     return fake, tries
 
 
-def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_locks(
+def test_a_refused_password_is_tried_three_times_not_until_the_account_locks(
     rendered: Callable[[str], Path], tmp_path: Path
 ) -> None:
     fake, tries = refusing(tmp_path)
@@ -166,11 +173,53 @@ def test_a_refused_password_is_tried_six_times_in_a_row_not_until_the_account_lo
         rendered("defaults"), tmp_path, "300", ORACLE_DSN="db:1521/FREEPDB1", PYTHONPATH=str(fake)
     )
     assert result.returncode == 1
-    # Under the default profile's FAILED_LOGIN_ATTEMPTS (10), with room for the service's.
-    assert len(tries.read_text().splitlines()) == 6
-    assert "ci_app was refused 6 times in a row (ORA-01017" in result.stderr
+    # Under the default profile's FAILED_LOGIN_ATTEMPTS (10), with room for a migration's
+    # and the service's (config.py, login_refusals): 3 + 1 + 5 of them stop at 9.
+    assert len(tries.read_text().splitlines()) == 3
+    assert "ci_app was refused 3 times (ORA-01017" in result.stderr
+    assert "trying again in 15 s" in result.stdout
     assert "ORACLE_PASSWORD" in result.stderr
     assert PASSWORD not in result.stdout + result.stderr
+
+
+def test_refusals_count_until_a_login_succeeds_whatever_failed_between_them(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Oracle counts an account's failed logins until one succeeds: another error between
+    # two refusals (a listener that lost the service a moment) clears nothing. Counted in
+    # a row only, each refusal after such an error was the first again, and the wait went
+    # on refusing until its deadline, well past the account's lock.
+    fake, tries = refusing(tmp_path, between="ORA-12514")
+    result = wait_for_oracle(
+        rendered("defaults"), tmp_path, "300", ORACLE_DSN="db:1521/FREEPDB1", PYTHONPATH=str(fake)
+    )
+    assert result.returncode == 1
+    assert len(tries.read_text().splitlines()) == 6  # 3 refusals, 3 other errors
+    assert "ci_app was refused 3 times (ORA-01017" in result.stderr
+
+
+def test_a_refusal_slower_than_the_wait_for_its_answer_is_counted_not_tried_over(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Oracle delays its answer to an account's failed logins after the third in a row, up
+    # to 10 s, from any client. A try unanswered in 10 s was left behind for a new one, and
+    # its refusal, which Oracle counted, was not: every try was another failed login, one
+    # every 15 s, until the deadline. Now one try is waited for until it answers.
+    fake, tries = refusing(tmp_path, answer_after=11)
+    started = time.monotonic()
+    result = wait_for_oracle(
+        rendered("defaults"),
+        tmp_path,
+        "40",
+        ORACLE_DSN="db:1521/FREEPDB1",
+        ORACLE_FAILED_LOGIN_ATTEMPTS="4",  # the wait's share: one
+        PYTHONPATH=str(fake),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 11 <= time.monotonic() - started < 20
+    assert len(tries.read_text().splitlines()) == 1
+    assert "ci_app: no answer from Oracle in 10 s yet; waiting" in result.stdout
+    assert "ci_app was refused once (ORA-01017" in result.stderr
 
 
 def test_a_stricter_profile_gets_fewer_tries(
