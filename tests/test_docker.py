@@ -120,13 +120,49 @@ def default_settings(project: Path) -> dict[str, float]:
     """The rendered service's default timeouts, as its Settings reads them."""
     code = (
         "import json; from book_service.config import Settings; "
-        "s = Settings(password='x'); "
+        "s = Settings(dsn='db:1521/FREEPDB1', password='x'); "
         "print(json.dumps({n: getattr(s, n) for n in ('pool_timeout', 'call_timeout', "
         "'close_timeout')}))"
     )
     result = captured([sys.executable, "-c", code], project, environment(PYTHONPATH="src"))
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("variant", ["defaults", "threadpool"])
+def test_python_m_alone_serves_with_the_image_s_options(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    """A command of your own, `python -m book_service` and a host and port, gets what the
+    image's CMD gives uvicorn: its protocol, log, headers and drain (operations.md)."""
+    project = rendered(variant)
+    code = (
+        "import json; from book_service.__main__ import defaults; "
+        "from book_service.config import load_settings; "
+        "print(json.dumps(defaults(load_settings(), [])))"
+    )
+    settings = {"ORACLE_DSN": "db:1521/FREEPDB1", "ORACLE_PASSWORD": "x"}
+    result = captured(
+        [sys.executable, "-c", code], project, environment(PYTHONPATH="src", **settings)
+    )
+    assert result.returncode == 0, result.stderr
+    given = json.loads(result.stdout)
+    command = image_command(project, 8000)[3:]  # what follows `python -m book_service`
+    for option in ("--host", "--port"):
+        del command[command.index(option) : command.index(option) + 2]
+    command.remove("--proxy-headers")  # uvicorn's default, from the addresses it trusts
+    # The image leaves its log to `python -m`, as a command of your own does.
+    assert by_option(command) == [o for o in by_option(given) if o[0] != "--log-config"]
+
+
+def by_option(arguments: list[str]) -> list[tuple[str, ...]]:
+    """uvicorn's `arguments`, each option with its values, in order of option."""
+    options: list[list[str]] = []
+    for argument in arguments:
+        if argument.startswith("--"):
+            options.append([])
+        options[-1].append(argument)
+    return sorted(map(tuple, options))
 
 
 @pytest.mark.parametrize("variant", ["defaults", "threadpool"])
