@@ -296,10 +296,16 @@ class ExactJSONRoute(APIRoute):
         return checked
 
 
+def declared_length(headers: Headers) -> int | None:
+    """The length of the body that Content-Length declares, as httptools reads it: digits,
+    ASCII ones (RFC 9110, 8.6), so `00` is 0. None where it declares none."""
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def has_body(headers: Headers) -> bool:
     """Whether the request has a body: a length other than 0, or one sent in chunks."""
-    length = headers.get("content-length")
-    return (length is not None and length != "0") or "transfer-encoding" in headers
+    return "transfer-encoding" in headers or declared_length(headers) not in (None, 0)
 
 
 def unconditional(headers: Headers) -> None:
@@ -342,7 +348,7 @@ def json_only(headers: Headers) -> None:
     if coding != "identity":
         detail = f"A body with Content-Encoding {coding!r} is not accepted; send it unencoded"
         raise HTTPException(UNSUPPORTED, detail, headers={"Accept-Encoding": "identity"})
-    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+    if not has_body(headers):
         return
     if len(headers.getlist("content-type")) > 1:
         # A field of one value, given twice: which one a proxy in front read is anyone's guess.
