@@ -96,10 +96,13 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import Enum
 from functools import cache, partial
 from pathlib import Path
-from typing import Any, TypedDict, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
 
 import oracledb
 from oracledb import errors
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 PROJECT = Path(__file__).resolve().parents[1]
 # Decimal arithmetic at Oracle's 40 digits and more: Python's default context rounds to 28
@@ -303,9 +306,27 @@ def migration_ddl() -> str:
 
     config = Config(str(PROJECT / "alembic.ini"), output_buffer=io.StringIO())
     config.attributes["configure_logger"] = False
+    check_one_line_of_revisions(config)
     with redirect_stderr(io.StringIO()):
         command.upgrade(config, "head", sql=True)
     return cast(io.StringIO, config.output_buffer).getvalue()
+
+
+def check_one_line_of_revisions(config: "Config") -> None:
+    """Fail, saying how to mend it, where the revisions are no single line: a resource
+    added before others in `resources` begins a line of its own, as the first resource's
+    revision does, and an update never rewrites the revisions it wrote before."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(config).get_heads()
+    if len(heads) > 1:
+        raise AssertionError(
+            f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}), and "
+            "scripts/migrate upgrades to one: a resource was added before the last one in "
+            "`resources`, and its revision begins a line of its own. Undo that update and "
+            "make it again with the new resource at the end of `resources` (the template's "
+            "docs/updating.md, Adding a resource)"
+        )
 
 
 # Statements of the upgrade script that leave the tables' shape as it is.
