@@ -187,6 +187,21 @@ def test_a_documented_copy_makes_a_service_update_can_reach(
     assert "is now at template version v0.2.0." in updated.stderr
 
 
+def test_scripts_render_of_a_clone_with_uncommitted_changes_renders_its_last_commit(
+    template: Path, tmp_path: Path
+) -> None:
+    # With --vcs-ref=HEAD Copier took the change along, and recorded a commit that exists
+    # nowhere: the service's first `copier update` stopped with "Unknown revision".
+    readme = template / "template/README.md.jinja"
+    readme.write_text(readme.read_text() + "uncommitted\n")
+    rendered = shell(f"scripts/render {tmp_path / 'service'}", template, template)
+    assert rendered.returncode == 0, rendered.stderr[-3000:]
+    assert "the template has uncommitted changes; rendering its last commit" in rendered.stderr
+    assert "uncommitted" not in (tmp_path / "service/README.md").read_text()
+    recorded = yaml.safe_load((tmp_path / "service/.copier-answers.yml").read_text())
+    assert recorded["_commit"] == "v0.1.0"
+
+
 def test_a_relative_template_path_is_caught_at_copy_time(template: Path) -> None:
     copied = shell("copier copy --defaults . ../relative", template, template)
     assert copied.returncode == 0, copied.stderr[-3000:]
