@@ -142,7 +142,7 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
 
 REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([], "must list at least one resource, each a name with its fields"),
-    ({"book": ["title str"]}, "must list at least one resource"),
+    ({"book": ["title str"]}, "must be a list (each resource after a `-`), not a mapping"),
     ("book", "must list at least one resource"),
     ([{"book": ["title str"], "author": ["name str"]}], "item 1 must be one resource name"),
     (["book"], "item 1 must be one resource name with its list of fields"),
