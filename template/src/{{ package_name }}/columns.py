@@ -270,7 +270,7 @@ def written_as_a_date(value: object) -> object:
     return written_as_text(value)
 
 
-DATE_RULES = f"A date written YYYY-MM-DD; {CALENDAR_RULE}"
+DATE_RULES = f"A date written YYYY-MM-DD, of the years 0001 to 9999; {CALENDAR_RULE}"
 Date = Annotated[
     date,
     BeforeValidator(written_as_a_date),
@@ -308,8 +308,9 @@ def written_as_a_timestamp(value: object) -> object:
 
 
 TIMESTAMP_RULES = (
-    "With its UTC offset, to the microsecond at most, and no leap second (:60); the UTC "
-    f"value falls within the years 1 to 9999, and {CALENDAR_RULE}"
+    "With its UTC offset, to the microsecond at most, and no leap second (:60); written "
+    "with a year of 0001 to 9999, and its UTC value within those years too, and "
+    f"{CALENDAR_RULE}"
 )
 Timestamp = Annotated[
     AwareDatetime,
