@@ -202,7 +202,7 @@ def test_json_logs_are_one_object_per_line_with_the_request_id(
     assert PASSWORD not in output
 
 
-RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ [\w.]+ \[[\w.-]+\] ")
+RECORD = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00 [A-Z]+ [\w.]+ \[[\w.-]+\] ")
 
 
 def test_text_logs_are_one_line_per_record_with_the_request_id(
