@@ -92,10 +92,12 @@ def test_the_integration_job_waits_for_the_app_user_before_migrating(
     assert (project / "scripts/wait-for-oracle").is_file()
 
 
-def test_dependabot_keeps_the_pinned_actions_current(rendered: Callable[[str], Path]) -> None:
+def test_dependabot_keeps_the_pinned_actions_and_the_lock_current(
+    rendered: Callable[[str], Path],
+) -> None:
     config = rendered("defaults") / ".github/dependabot.yml"
     schema = ["--builtin-schema", "vendor.dependabot"]
     result = python_module(config.parent, "check_jsonschema", *schema, str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     updates = yaml.safe_load(config.read_text())["updates"]
-    assert [update["package-ecosystem"] for update in updates] == ["github-actions"]
+    assert [update["package-ecosystem"] for update in updates] == ["github-actions", "uv"]
