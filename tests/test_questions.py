@@ -142,8 +142,9 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
 
 REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([], "must list at least one resource, each a name with its fields"),
-    ({"book": ["title str"]}, "must be a list (each resource after a `-`), not a mapping"),
-    ("book", "must list at least one resource"),
+    ({"book": {"title": "text"}}, 'has the unknown type "text"; use one of str(N), int'),
+    ({}, "must list at least one resource"),
+    ("book", 'must be a list of resources, not the text "book"'),
     ([{"book": ["title str"], "author": ["name str"]}], "item 1 must be one resource name"),
     (["book"], "item 1 must be one resource name with its list of fields"),
     ([{"book": []}], 'resource "book" must list at least one field'),

@@ -14,6 +14,7 @@ from typing import Any
 
 import copier
 import pytest
+import yaml
 
 from tests.conftest import ROOT, python_module
 from tests.repos import (
@@ -62,6 +63,26 @@ def test_a_resource_added_later_leaves_every_existing_file_as_it_was(
     assert changed == {".copier-answers.yml", "src/book_service/api.py", "docs/layout.md"}
     migration = (project / "migrations/versions/authors.py").read_text()
     assert 'down_revision: str | None = "books"' in migration
+
+
+def test_resources_recorded_in_the_first_shape_are_read_by_an_update(
+    template: Path, tmp_path: Path
+) -> None:
+    # Services made before 73cd208 recorded a mapping of names to mappings of fields.
+    # Refused, the recorded answer gave way to the default without a word: the update
+    # deleted the service's resources and made a `books` package in their place.
+    resources = [{"author": ["name str(100)", "born_on date optional"]}]
+    project = copy(template, tmp_path / "service", "v0.2.0", resources=resources)
+    recorded = answers(project)
+    recorded["resources"] = {"author": {"name": "str(100)", "born_on": "date optional"}}
+    (project / ".copier-answers.yml").write_text(yaml.safe_dump(recorded, sort_keys=False))
+    commit(project, "resources in the first shape, as 2097948 recorded them")
+    before = snapshot(project)
+    update(project, copier.VcsRef.CURRENT)
+    after = snapshot(project)
+    assert set(after) == set(before)
+    assert [name for name in before if before[name] != after[name]] == [".copier-answers.yml"]
+    assert answers(project)["resources"] == recorded["resources"]
 
 
 def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path: Path) -> None:
