@@ -313,20 +313,33 @@ def migration_ddl() -> str:
 
 
 def check_one_line_of_revisions(config: "Config") -> None:
-    """Fail, saying how to mend it, where the revisions are no single line: a resource
-    added before others in `resources` begins a line of its own, as the first resource's
-    revision does, and an update never rewrites the revisions it wrote before."""
+    """Fail, saying how to mend it, where the revisions are no single line. Two causes: a
+    resource added before others in `resources` begins a line of its own, as the first
+    resource's revision does, and an update never rewrites the revisions it wrote before;
+    or a resource added after revisions of your own revises the last resource's, as one
+    of yours does, and the line forks there."""
     from alembic.script import ScriptDirectory
 
-    heads = ScriptDirectory.from_config(config).get_heads()
-    if len(heads) > 1:
+    scripts = ScriptDirectory.from_config(config)
+    heads = scripts.get_heads()
+    if len(heads) < 2:
+        return
+    named = f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}), and "
+    bases = scripts.get_bases()
+    if len(bases) > 1:
         raise AssertionError(
-            f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}), and "
-            "scripts/migrate upgrades to one: a resource was added before the last one in "
-            "`resources`, and its revision begins a line of its own. Undo that update and "
-            "make it again with the new resource at the end of `resources` (the template's "
-            "docs/updating.md, Adding a resource)"
+            f"{named}scripts/migrate upgrades to one: a resource was added before the last "
+            f"one in `resources`, and its revision begins a line of its own (the lines "
+            f"begin at {', '.join(sorted(bases))}). Undo that update and make it again with "
+            "the new resource at the end of `resources` (the template's docs/updating.md, "
+            "Adding a resource)"
         )
+    raise AssertionError(
+        f"{named}scripts/migrate upgrades to one: two revisions revise the same one, as a "
+        "resource added after revisions of your own does. Join them once with `uv run "
+        'alembic merge heads -m "merge"` and commit the merge revision (the template\'s '
+        "docs/updating.md, Adding a resource)"
+    )
 
 
 # Statements of the upgrade script that leave the tables' shape as it is.
