@@ -282,9 +282,9 @@ Date = Annotated[
 # any fraction after a point, and Z or the offset with its colon. Pydantic would also read
 # a space for the T, no seconds, and an offset without its colon.
 TIMESTAMP_TEXT = re.compile(
-    DATE_TEXT.pattern + r"[Tt][0-9]{2}:[0-9]{2}:(?P<second>[0-9]{2})"  # the date, T, the time
+    DATE_TEXT.pattern + r"[Tt](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]+))?"  # a fraction of a second
-    r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})"  # Z, or the offset
+    r"(?:[Zz]|[+-](?P<offset_hour>[0-9]{2}):(?P<offset_minute>[0-9]{2}))"  # Z, or the offset
 )
 
 
@@ -304,6 +304,11 @@ def written_as_a_timestamp(value: object) -> object:
     if written["second"] == "60":
         # RFC 3339 allows one; a datetime and a TIMESTAMP both stop at 59.
         raise ValueError("a leap second (:60) cannot be stored: seconds go from 00 to 59")
+    # Past these, pydantic's own message speaks of extra characters at the end.
+    if written["hour"] > "23" or written["minute"] > "59" or written["second"] > "59":
+        raise ValueError("its time must be from 00:00:00 to 23:59:59")
+    if (written["offset_hour"] or "") > "23" or (written["offset_minute"] or "") > "59":
+        raise ValueError("its offset must be from -23:59 to +23:59")
     return value
 
 
