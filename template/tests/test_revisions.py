@@ -18,31 +18,31 @@ def test_the_service_s_revisions_are_one_line() -> None:
     check_one_line_of_revisions(Config(str(PROJECT / "alembic.ini")))
 
 
-def test_a_revision_that_begins_a_line_of_its_own_is_named_with_the_mend(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("revisions", "said"),
+    [
+        # A resource added before the others: its revision revises nothing, as the first's.
+        (
+            [("books", "None"), ("authors", "None"), ("loans", '"books"')],
+            r"2 heads \(authors, loans\).*at the end",
+        ),
+        # A revision of yours after books, then an update that adds authors after books too.
+        (
+            [("books", "None"), ("a1b2c3", '"books"'), ("authors", '"books"')],
+            r"2 heads \(a1b2c3, authors\).*alembic merge heads",
+        ),
+    ],
+    ids=["a-line-of-its-own", "a-fork"],
+)
+def test_revisions_in_two_lines_are_named_with_the_mend(
+    tmp_path: Path, revisions: list[tuple[str, str]], said: str
 ) -> None:
-    # A resource added before the others: its revision revises nothing, as the first's.
     versions = tmp_path / "versions"
     versions.mkdir()
-    for name, down_revision in [("books", "None"), ("authors", "None"), ("loans", '"books"')]:
+    for name, down_revision in revisions:
         text = REVISION.format(revision=name, down_revision=down_revision)
         (versions / f"{name}.py").write_text(text)
     config = Config()
     config.set_main_option("script_location", str(tmp_path))
-    with pytest.raises(AssertionError, match=r"2 heads \(authors, loans\).*at the end"):
-        check_one_line_of_revisions(config)
-
-
-def test_a_line_that_forks_after_a_revision_of_yours_is_named_with_the_merge(
-    tmp_path: Path,
-) -> None:
-    # A revision of yours after books, then an update that adds authors after books too.
-    versions = tmp_path / "versions"
-    versions.mkdir()
-    for name, down_revision in [("books", "None"), ("a1b2c3", '"books"'), ("authors", '"books"')]:
-        text = REVISION.format(revision=name, down_revision=down_revision)
-        (versions / f"{name}.py").write_text(text)
-    config = Config()
-    config.set_main_option("script_location", str(tmp_path))
-    with pytest.raises(AssertionError, match=r"2 heads \(a1b2c3, authors\).*alembic merge heads"):
+    with pytest.raises(AssertionError, match=said):
         check_one_line_of_revisions(config)
