@@ -365,7 +365,7 @@ def test_a_table_made_before_the_int64_check_gets_it_from_the_documented_revisio
     # The row goes in, and reading it back fails: what the check is there to prevent.
     stored = "the books table stored 9223372036854775808 in page_count, which its check refuses"
     assert stored in lacking.stdout, lacking.stdout[-3000:]
-    assert "docs/updating.md, \"Each `int` field's check\")" in lacking.stdout
+    assert 'docs/updating.md, "Each `int` field\'s check")' in lacking.stdout
     assert "## A table the template changed" in (ROOT / "docs/updating.md").read_text()
 
     call = '"books_page_count_ck"'
@@ -407,9 +407,8 @@ def test_a_table_made_before_the_calendar_check_gets_it_from_the_documented_revi
     assert "FAILED tests/books/test_sql.py::test_a_date_or_timestamp_column_holds_only_days" in (
         lacking.stdout
     ), lacking.stdout[-3000:]
-    assert "docs/updating.md, \"Each `date` and `timestamp` field's calendar\")" in (
-        lacking.stdout
-    )
+    section = "Each `date` and `timestamp` field's calendar"
+    assert f'docs/updating.md, "{section}")' in lacking.stdout
 
     call = '"books_published_on_cal_ck"'
     with_revision(project, "check books published_on calendar", documented_revision(call), sa=False)
