@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, captured, environment, python_module, render
+from tests.conftest import ROOT, captured, environment, files, python_module, render
 from tests.variants import VARIANTS
 
 PAGES = ["README.md", "docs/settings.md", "docs/layout.md", "docs/how-it-works.md"]
@@ -28,6 +28,11 @@ print(json.dumps({{
     for name, field in Settings.model_fields.items()
 }}))
 """
+
+
+# A page a rendered file names: the service's own, unless the template's, which the service
+# has not (docs/operations.md, say: a message that sent an operator there sent them nowhere).
+PAGE_NAMED = re.compile(r"(the template's )?(docs/[\w-]+\.md)")
 
 
 def python_code(project: Path, code: str) -> subprocess.CompletedProcess[str]:
@@ -175,3 +180,13 @@ def test_the_example_test_of_the_readme_passes_as_a_test_of_the_service(tmp_path
     ran = python_module(project, "pytest", "-q", "tests/test_example.py", PYTHONPATH="src")
     assert ran.returncode == 0, ran.stdout + ran.stderr
     assert "1 passed" in ran.stdout
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_page_a_file_names_is_the_service_s_or_said_to_be_the_template_s(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    project = rendered(variant)
+    for name in files(project):
+        for template_s, page in PAGE_NAMED.findall((project / name).read_text()):
+            assert template_s or (project / page).is_file(), f"{name} names {page}"

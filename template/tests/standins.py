@@ -284,8 +284,8 @@ CHECK_FROM_YEAR_ONE = re.compile(
     r"(?:CONSTRAINT (\w+) )?CHECK \((\w+) >= TIMESTAMP '0001-01-01 00:00:00'"
     rf"(?P<calendar> AND {IN_BOTH_CALENDARS})?\)"
 )
-# The calendar's part alone, as the revision docs/updating.md gives a table made before it
-# adds it: the column is named first in its first EXTRACT.
+# The calendar's part alone, as the revision the template's docs/updating.md gives a table
+# made before it adds it: the column is named first in its first EXTRACT.
 CHECK_CALENDAR = re.compile(
     r"(?:CONSTRAINT (\w+) )?CHECK \(" + IN_BOTH_CALENDARS.replace(r"\2", r"(\w+)", 1) + r"\)"
 )
@@ -337,8 +337,8 @@ def check_one_line_of_revisions(config: "Config") -> None:
     raise AssertionError(
         f"{named}scripts/migrate upgrades to one: two revisions revise the same one, as a "
         "resource added after revisions of your own does. Join them once with `uv run "
-        'alembic merge heads -m "merge"` and commit the merge revision (the template\'s '
-        "docs/updating.md, Adding a resource)"
+        'alembic merge heads -m "merge"` and commit the merge revision '
+        "(the template's docs/updating.md, Adding a resource)"
     )
 
 

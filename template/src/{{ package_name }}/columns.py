@@ -329,8 +329,8 @@ Timestamp = Annotated[
 # within the rules above, so those that cost most to check are not checked again: a
 # decimal's places and bounds, how a date or a timestamp was written, and its range. Each
 # is described as before, so the OpenAPI schema is the same. For a page of 20 items, each
-# such field checked again would add 3 to 7% to the request's instructions (callgrind:
-# docs/performance.md in the template's repository).
+# such field checked again would add 3 to 7% to the request's instructions (callgrind;
+# the template's docs/performance.md).
 StoredDate = Annotated[date, Field(description=DATE_RULES)]
 StoredTimestamp = Annotated[AwareDatetime, Field(description=TIMESTAMP_RULES)]
 
