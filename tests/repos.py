@@ -9,6 +9,7 @@ this checkout. No update needs --trust: the template has no migrations and no ta
 import shutil
 import subprocess
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,12 +61,15 @@ def checkout_copy(repo: Path) -> Path:
     return repo
 
 
-def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A git repository of this template, tagged v0.1.0 (older) and v0.2.0 (this one)."""
+def two_versions(tmp_path_factory: pytest.TempPathFactory, *older: Callable[[Path], None]) -> Path:
+    """A git repository of this template, tagged v0.1.0 (older, and as `older` makes it
+    too) and v0.2.0 (this one)."""
     repo = checkout_copy(tmp_path_factory.mktemp("versions") / "template")
     now = tmp_path_factory.mktemp("now")
     shutil.copytree(repo, now / "template", dirs_exist_ok=True)
     as_version_0_1_0(repo)
+    for change in older:
+        change(repo)
     commit(repo, "v0.1.0")
     git(repo, "tag", "v0.1.0")
     shutil.copytree(now / "template", repo, dirs_exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, captured, environment, python_module
+from tests.conftest import captured, environment, python_module
 from tests.unreachable import UNRESOLVED_DSN, free_port, refusing_oracle, silent_oracle
 from tests.variants import VARIANTS
 
@@ -84,10 +84,9 @@ def assert_unicode_only(statement: str) -> None:
     assert "raise_application_error(" in statement
 
 
-def resources(variant: str) -> list[tuple[str, list[str]]]:
-    """(table, fields) of each resource the variant answers, in order."""
-    default = yaml.safe_load((ROOT / "copier.yml").read_text())["resources"]["default"]
-    answer = VARIANTS[variant].get("resources", default)
+def resources(project: Path) -> list[tuple[str, list[str]]]:
+    """(table, fields) of each resource a rendered project recorded, in order."""
+    answer = yaml.safe_load((project / ".copier-answers.yml").read_text())["resources"]
     return [(plural(name), fields) for item in answer for name, fields in item.items()]
 
 
@@ -102,9 +101,10 @@ def plural(name: str) -> str:
 def test_upgrade_creates_each_table_with_its_key_version_and_columns(
     rendered: Callable[[str], Path], variant: str
 ) -> None:
-    created = tables(alembic(rendered(variant), "upgrade", "head", "--sql"))
-    assert list(created) == ["alembic_version"] + [table for table, _ in resources(variant)]
-    for table, fields in resources(variant):
+    project = rendered(variant)
+    created = tables(alembic(project, "upgrade", "head", "--sql"))
+    assert list(created) == ["alembic_version"] + [table for table, _ in resources(project)]
+    for table, fields in resources(project):
         body = created[table]
         assert "id NUMBER(19) GENERATED ALWAYS AS IDENTITY" in body
         assert "version NUMBER(19) DEFAULT 1 NOT NULL" in body
@@ -188,7 +188,7 @@ def test_revisions_chain_in_the_order_resources_were_given(
     steps = re.findall(r"-- Running upgrade (\w*) -> (\w+)", sql)
     order = [table for _, table in steps]
     assert [previous for previous, _ in steps] == ["", *order[:-1]]
-    assert len(order) == len(resources(variant))
+    assert len(order) == len(resources(rendered(variant)))
     assert list(tables(sql)) == ["alembic_version", *order]
 
 
@@ -221,7 +221,7 @@ def test_each_revision_is_committed_before_the_next_one_starts(
 ) -> None:
     script = alembic(rendered("every-type"), "upgrade", "head", "--sql")
     revisions = re.split(r"^-- Running upgrade .*$", script, flags=re.MULTILINE)[1:]
-    assert len(revisions) == len(resources("every-type"))
+    assert len(revisions) == len(resources(rendered("every-type")))
     for revision in revisions:
         statements = sqlplus_statements(revision)
         assert VERSION_WRITE.match(statements[-2]), statements

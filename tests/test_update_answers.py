@@ -85,6 +85,46 @@ def test_resources_recorded_in_the_first_shape_are_read_by_an_update(
     assert answers(project)["resources"] == recorded["resources"]
 
 
+def reserving_less(repo: Path) -> None:
+    """The template as it was before it reserved the class ConfigDict (0e28913) and the
+    package name `test` (d2998f0)."""
+    edit(repo / "includes/names.jinja", '"ConfigDict", ', "")
+    edit(repo / "includes/modules.jinja", '"test", ', "")
+
+
+@pytest.fixture(scope="module")
+def reserved_later(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """v0.1.0 takes the resource `config_dict` and the package `test`; v0.2.0 refuses both."""
+    return two_versions(tmp_path_factory, reserving_less)
+
+
+@pytest.mark.parametrize(
+    ("answer", "rule"),
+    [
+        (
+            {"resources": [{"config_dict": ["name str(20)"]}, {"author": ["name str(100)"]}]},
+            "question 'resources': resources: resource \"config_dict\" would make the class "
+            '"ConfigDict", which replaces a name its modules import',
+        ),
+        (
+            {"package_name": "test"},
+            "question 'package_name': package_name is taken: \"test\" is a module",
+        ),
+    ],
+)
+def test_a_recorded_answer_a_later_version_refuses_stops_the_update_naming_the_rule(
+    reserved_later: Path, tmp_path: Path, answer: dict[str, Any], rule: str
+) -> None:
+    # Copier dropped the recorded answer for the question's default without a word: the
+    # update deleted every resource, the valid ones too, with their tests and revisions,
+    # and made a `books` package in their place; or moved the whole package.
+    project = copy(reserved_later, tmp_path / "service", "v0.1.0", **answer)
+    before = snapshot(project)
+    with pytest.raises(ValueError, match=re.escape(rule)):
+        update(project, "v0.2.0")
+    assert snapshot(project) == before
+
+
 def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path: Path) -> None:
     project = copy(template, tmp_path / "service", "v0.2.0")
     before = snapshot(project)
