@@ -143,6 +143,7 @@ def test_the_pages_are_tidy_markdown(rendered: Callable[[str], Path], variant: s
     readme = (project / "README.md").read_text()
     description = VARIANTS[variant].get("description", "A FastAPI service on Oracle Database")
     assert readme.count(description) == 1
+    assert re.search(re.escape(description) + r"[.!?]\s", readme), "a sentence, ended"
 
 
 def test_the_example_route_of_how_it_works_passes_the_checks(tmp_path: Path) -> None:
