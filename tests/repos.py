@@ -50,6 +50,13 @@ def as_version_0_1_0(repo: Path) -> None:
     edit(repo / "template/.gitignore", ".ruff_cache/\n", "")
 
 
+def reserving_less(repo: Path) -> None:
+    """The template as it was before it reserved the class ConfigDict (0e28913) and the
+    package name `test` (d2998f0): a version older than this one, for `two_versions`."""
+    edit(repo / "includes/names.jinja", '"ConfigDict", ', "")
+    edit(repo / "includes/modules.jinja", '"test", ', "")
+
+
 def checkout_copy(repo: Path) -> Path:
     """A new git repository at `repo` holding this checkout's files, edits included."""
     listed = git(ROOT, "ls-files", "--cached", "--others", "--exclude-standard").splitlines()

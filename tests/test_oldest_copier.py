@@ -2,8 +2,8 @@
 service as the pinned one, updates it from one tagged version to the next as the pinned
 one does, and refuses a bad answer naming its question and rule.
 
-The README tells a team to bring Copier 9.5 or newer themselves, and this repository's own
-environment pins a newer one, which every other test renders with: a template feature
+The README tells a team to bring Copier 9.11.3 or newer themselves, and this repository's
+own environment pins a newer one, which every other test renders with: a template feature
 that only a newer Copier has would pass here and break for the team on the oldest.
 """
 
@@ -15,7 +15,16 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, captured, environment, render
-from tests.repos import NEW_COMMENT, ROUTES, commit, copy, git, snapshot, two_versions
+from tests.repos import (
+    NEW_COMMENT,
+    ROUTES,
+    commit,
+    copy,
+    git,
+    reserving_less,
+    snapshot,
+    two_versions,
+)
 from tests.variants import VARIANTS
 
 OLDEST = yaml.safe_load((ROOT / "copier.yml").read_text())["_min_copier_version"]
@@ -104,6 +113,25 @@ def test_the_oldest_copier_updates_a_service_to_the_next_version(
     assert (service / ".copier-answers.yml").read_text() == (
         fresh / ".copier-answers.yml"
     ).read_text()
+
+
+def test_the_oldest_copier_stops_an_update_whose_recorded_answer_is_now_refused(
+    oldest_copier: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Before 9.8, Copier took a default unchecked: the update wrote the new version over
+    # the service, the team's edits lost, before it stopped (copier.yml, _external_data).
+    template = two_versions(tmp_path_factory, reserving_less)
+    service = tmp_path / "service"
+    answers: dict[str, object] = {"resources": [{"config_dict": ["name str(20)"]}]}
+    assert copy_with(oldest_copier, service, answers, template, "v0.1.0") == ""
+    git(service, "init", "-q")
+    commit(service, "render")
+    before = snapshot(service)
+    command = [str(oldest_copier), "update", "--quiet", "--defaults", "--vcs-ref=v0.2.0"]
+    printed = printed_on_failure(captured(command, service, environment()))
+    assert "Validation error for question 'resources'" in printed
+    assert '"config_dict" would make the class "ConfigDict"' in printed
+    assert snapshot(service) == before
 
 
 def test_the_oldest_copier_refuses_a_bad_answer_naming_its_question_and_rule(

@@ -25,6 +25,7 @@ from tests.repos import (
     copy,
     edit,
     git,
+    reserving_less,
     snapshot,
     two_versions,
     update,
@@ -83,13 +84,6 @@ def test_resources_recorded_in_the_first_shape_are_read_by_an_update(
     assert set(after) == set(before)
     assert [name for name in before if before[name] != after[name]] == [".copier-answers.yml"]
     assert answers(project)["resources"] == recorded["resources"]
-
-
-def reserving_less(repo: Path) -> None:
-    """The template as it was before it reserved the class ConfigDict (0e28913) and the
-    package name `test` (d2998f0)."""
-    edit(repo / "includes/names.jinja", '"ConfigDict", ', "")
-    edit(repo / "includes/modules.jinja", '"test", ', "")
 
 
 @pytest.fixture(scope="module")
