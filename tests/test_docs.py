@@ -140,6 +140,9 @@ def test_the_pages_are_tidy_markdown(rendered: Callable[[str], Path], variant: s
             # Markdown would read a line right after a table as one more row of it.
             after_table = before.startswith("|") and line and not line.startswith("|")
             assert not after_table, f"{name}: no blank line after a table, before {line!r}"
+            # And a line right after a quote as more of the quote.
+            after_quote = before.startswith(">") and line and not line.startswith(">")
+            assert not after_quote, f"{name}: no blank line after a quote, before {line!r}"
     readme = (project / "README.md").read_text()
     description = VARIANTS[variant].get("description", "A FastAPI service on Oracle Database")
     assert readme.count(description) == 1
