@@ -133,6 +133,11 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
         "kubernetes needs oracle_sessions of at least 22 (21 given)",
     ),
     (
+        {"project_slug": "a" * 101, "package_name": "svc"},
+        "project_slug",
+        "project_slug must be at most 100 characters (101 given)",
+    ),
+    (
         {"project_slug": "a" + "-b" * 28, "package_name": "svc", "kubernetes": True},
         "kubernetes",
         "kubernetes needs a project_slug of at most 55 characters (57 given)",
@@ -150,7 +155,8 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"book": []}], 'resource "book" must list at least one field'),
     ([{"book": "title str"}], 'resource "book" must list its fields, as a list: [title str(200)'),
     ([{"book": [f"f{n} int" for n in range(999)]}], 'resource "book" has 999 fields, more than'),
-    ([{"book": {"title": "str"}}], 'resource "book" must list at least one field'),
+    ([{"book": {"title": "str"}}], 'resource "book" must list its fields, as a list: [title'),
+    ([{"book": {"title": 5}}], 'as a list: [title str(200), isbn str(13)], not a mapping'),
     ([{"Book": ["title str"]}], 'resource "Book" must be snake_case'),
     ([{"book_": ["title str"]}], 'resource "book_" must be snake_case'),
     ([{"book\n": ["title str"]}], 'resource "book\\n" must be snake_case'),
