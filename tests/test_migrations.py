@@ -470,6 +470,30 @@ def test_the_stand_in_reads_a_text_default_and_byte_lengths(
     assert "length=10, length_in_bytes=True" in said
 
 
+def test_the_stand_in_keeps_the_digits_of_a_second_a_timestamp_column_has(
+    rendered: Callable[[str], Path],
+) -> None:
+    # A revision of yours may add TIMESTAMP(3): Oracle rounds what it stores to 3 digits,
+    # where the stand-in kept all 6, and a test of a value read back passed only here.
+    added = "ALTER TABLE books ADD seen_at TIMESTAMP(3)\n/\nALTER TABLE books ADD at TIMESTAMP\n/\n"
+    show = (
+        "import datetime as dt\n"
+        "from tests.standins import Typed, store\n"
+        "books = tables['books']\n"
+        "for name in ('seen_at', 'at'):\n"
+        "    for micro in (123_456, 999_600):\n"
+        "        sent = Typed('TIMESTAMP', dt.datetime(2024, 1, 1, 0, 0, 0, micro))\n"
+        "        print(store(books, books.columns[name], sent).isoformat())\n"
+    )
+    said = stand_in_reads(rendered("defaults"), added, show)
+    assert said.splitlines() == [
+        "2024-01-01T00:00:00.123000",
+        "2024-01-01T00:00:01",
+        "2024-01-01T00:00:00.123456",
+        "2024-01-01T00:00:00.999600",
+    ]
+
+
 def test_the_stand_in_reads_a_resource_renamed_as_updating_md_says(
     rendered: Callable[[str], Path],
 ) -> None:

@@ -156,7 +156,7 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"book": "title str"}], 'resource "book" must list its fields, as a list: [title str(200)'),
     ([{"book": [f"f{n} int" for n in range(999)]}], 'resource "book" has 999 fields, more than'),
     ([{"book": {"title": "str"}}], 'resource "book" must list its fields, as a list: [title'),
-    ([{"book": {"title": 5}}], 'as a list: [title str(200), isbn str(13)], not a mapping'),
+    ([{"book": {"title": 5}}], "as a list: [title str(200), isbn str(13)], not a mapping"),
     ([{"Book": ["title str"]}], 'resource "Book" must be snake_case'),
     ([{"book_": ["title str"]}], 'resource "book_" must be snake_case'),
     ([{"book\n": ["title str"]}], 'resource "book\\n" must be snake_case'),

@@ -615,7 +615,12 @@ def store(table: Table, column: Column, typed: Typed) -> Any:
             )
         return typed.value
     if column.type == "TIMESTAMP" and typed.type in ("DATE", "TIMESTAMP"):
-        return typed.value  # a DATE becomes a TIMESTAMP with no fraction
+        # A DATE becomes a TIMESTAMP with no fraction. TIMESTAMP(p) keeps p digits of a
+        # second, rounded (SQL Language Reference, "TIMESTAMP Data Type"); 6 by default,
+        # all a datetime has, as the revisions' columns are.
+        step = 10 ** max(0, 6 - (6 if column.precision is None else column.precision))
+        kept = (typed.value.microsecond + step // 2) // step * step
+        return typed.value.replace(microsecond=0) + dt.timedelta(microseconds=kept)
     if column.type == "DATE" and typed.type == "DATE":
         return typed.value
     raise NotImplementedError(
