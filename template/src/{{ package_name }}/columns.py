@@ -90,7 +90,10 @@ ReadVersion = Annotated[
     Query(
         ge=1,
         le=KEY_MAX,
-        description="The version you last read: refused (409) if it has changed since",
+        description=(
+            "The version you last read: refused (409) if it has changed since. Left out, "
+            "the delete is made whatever changed"
+        ),
     ),
     IN_DIGITS,
 ]
