@@ -75,6 +75,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         f"{package}/request_target.py",
         f"{package}/cpu.py",
         f"{package}/exact_json.py",
+        f"{package}/login_gate.py",
         f"{package}/routes.py",
         f"{package}/paging.py",
         f"{package}/storage.py",
