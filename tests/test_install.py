@@ -231,7 +231,7 @@ def test_a_package_named_apart_from_the_project_installs(tmp_path: Path) -> None
 def test_the_scripts_say_what_to_install_when_uv_is_missing(tmp_path: Path) -> None:
     project = render(tmp_path / "service")
     assert (project / ".python-version").read_text() == "3.12\n"  # the default answer
-    for script in ["test", "serve", "migrate"]:
+    for script in ["test", "serve", "migrate", "wait-for-oracle"]:
         result = subprocess.run(
             [f"scripts/{script}"],
             cwd=project,
