@@ -34,7 +34,21 @@ async def test_a_path_with_an_encoded_slash_is_the_404_problem_of_a_path_no_rout
 
 @pytest.mark.parametrize(
     "path",
-    ["/health/liv%65", "/%68ealth/live", "/health/live%2E", "/health/%6C%69ve", "/%5F%7e%2d"],
+    [
+        "/health/liv%65",
+        "/%68ealth/live",
+        "/health/live%2E",
+        "/health/%6C%69ve",
+        "/%5F%7e%2d",
+        # Each range of the unreserved characters on its own: p to z and P to Z, digits,
+        # and each mark.
+        "/health/li%76e",
+        "/health/%50",
+        "/health/%31",
+        "/health/live%7E",
+        "/health/live%2D",
+        "/health/live%5f",
+    ],
 )
 async def test_a_path_with_an_encoded_letter_digit_or_mark_is_a_404_problem(
     client: httpx.AsyncClient, path: str
