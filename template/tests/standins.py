@@ -1043,6 +1043,8 @@ class StandInConnection:
         self.session: dict[str, str] = {}
         # Closed by the driver, its socket gone: no round trip is made on it again.
         self.lost = False
+        # Its socket closed by its user, with no logoff (`terminate`).
+        self.terminated = False
         # The network fails under it as its next round trip waits for the answer (`sever`),
         # and, once the synchronous API has met that, its socket fails each send.
         self.severed = False
@@ -1159,7 +1161,7 @@ class StandInConnection:
     def ended(self, ending: Ending) -> oracledb.Error:
         """The error a round trip ends with, past its call timeout: DPY-4024 once Oracle
         answered the break; DPY-4011 when it did not, and the driver closed the connection
-        (`_force_close`)."""
+        (`_disconnect`, in `_process_message`, impl/thin/protocol.pyx)."""
         if ending is Ending.TIMED_OUT:
             return driver_error(errors.ERR_CALL_TIMEOUT_EXCEEDED, timeout=self.call_timeout)
         self.lost = True
@@ -1218,6 +1220,22 @@ class StandInConnection:
     def is_healthy(self) -> bool:
         """Whether the driver has not closed the connection: no round trip (`is_healthy`)."""
         return not self.lost
+
+    # Thin mode's connection implementation (`Connection._impl`), which the stand-in is to
+    # itself: the service reads its `thin` and calls its `terminate`.
+    thin = True
+
+    @property
+    def _impl(self) -> "StandInConnection":
+        return self
+
+    def terminate(self) -> None:
+        """Close the socket with no logoff (`ThinConnImpl.terminate`, impl/thin/connection.pyx:
+        the protocol's `_disconnect`, which does nothing once the driver has closed it): the
+        pool drops it with no logoff either, as it logs off only a connection whose
+        transport is open (`_drop_conn_impl`, impl/thin/pool.pyx)."""
+        if not self.lost:
+            self.lost = self.terminated = True
 
     def ping(self) -> None:
         self.round_trip()
@@ -1403,15 +1421,22 @@ class StandInPools:
 
     def forget(self, state: StandInConnection) -> None:
         """A lent connection dropped instead of taken back (the pool's `drop`): its session
-        ends, and Oracle rolls back what it left uncommitted; the pool opens another when it
-        needs one. A closed pool refuses it (DPY-1002, `_verify_open` in pool.py)."""
+        ends, and the pool opens another when it needs one. Dropped with its socket open,
+        it is logged off by the pool (`_drop_conn_impl` and `_close_connection`,
+        impl/thin/pool.pyx; `ThinConnImpl._close`, impl/thin/connection.pyx), with no
+        rollback before, and Oracle commits what the session left uncommitted at a logoff
+        (OCISessionEnd, Oracle Call Interface Programmer's Guide); its socket closed (by the
+        driver, or `terminate`) or failing, so that no logoff reaches Oracle, Oracle rolls
+        that back. A closed pool refuses it (DPY-1002, `_verify_open` in pool.py)."""
         self.check_open()
-        if state.undo:
+        if state.lost or state.send_fails or state.severed:
             state.undo_all()
+        else:
+            state.undo.clear()  # committed by the logoff
         with self.lock:
             self.busy -= 1
             self.opened -= 1
-            if state.lost:
+            if state.lost and not state.terminated:
                 self.lost_connections += 1
             else:
                 self.dropped += 1
@@ -1726,6 +1751,12 @@ class StandInAsyncConnection:
 
     def is_healthy(self) -> bool:
         return self.state.is_healthy()
+
+    @property
+    def _impl(self) -> StandInConnection:
+        """Its implementation (`AsyncConnection._impl`): the state it shares with the
+        synchronous API's stand-in, as thin mode's is one class for both."""
+        return self.state
 
     async def ping(self) -> None:
         await self.round_trip()
