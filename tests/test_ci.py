@@ -47,6 +47,18 @@ def test_every_action_is_pinned_to_a_commit(rendered: Callable[[str], Path]) -> 
     assert all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", action) for action in uses), uses
 
 
+def test_each_push_to_main_runs_to_its_end_and_a_pull_request_s_newer_push_cancels(
+    rendered: Callable[[str], Path],
+) -> None:
+    # GitHub keeps one running and one pending run per concurrency group and cancels the
+    # pending one for the next, whatever cancel-in-progress says: pushes to main in one
+    # group would lose the runs of the commits between two quick pushes.
+    concurrency = yaml.safe_load((rendered("defaults") / WORKFLOW).read_text())["concurrency"]
+    group = concurrency["group"]
+    assert "github.event_name == 'pull_request' && github.ref || github.sha" in group
+    assert concurrency["cancel-in-progress"] == "${{ github.event_name == 'pull_request' }}"
+
+
 @pytest.mark.parametrize(("variant", "version"), [("every-type", "3.11"), ("one-of-each", "3.13")])
 def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_suite(
     rendered: Callable[[str], Path], variant: str, version: str
