@@ -8,6 +8,7 @@ service at the version it already has, with changed answers.
 
 from pathlib import Path
 
+import copier
 import pytest
 
 from tests.conftest import files
@@ -114,6 +115,24 @@ def test_a_change_made_on_both_sides_is_left_inline_and_the_run_says_how_to_list
     assert "# Our own words about the pool wait." in config
     assert NEW_COMMENT in config
     assert conflicted(service) == [CONFIG]
+
+
+def test_with_conflict_rej_the_file_takes_the_template_s_lines_and_the_rej_holds_yours(
+    service: Path,
+) -> None:
+    # What docs/updating.md and the message after an update say of `--conflict rej`: the
+    # .rej is the team's change to make again, not the template's to apply.
+    edit(service / CONFIG, OLD_COMMENT, "    # Our own words about the pool wait.\n")
+    commit(service, "we reword the same comment the template rewords")
+    copier.run_update(
+        service, vcs_ref="v0.2.0", defaults=True, overwrite=True, quiet=True, conflict="rej"
+    )
+    config = (service / CONFIG).read_text()
+    assert NEW_COMMENT in config
+    assert "Our own words" not in config
+    assert "<<<<<<<" not in config
+    rejected = (service / (CONFIG + ".rej")).read_text()
+    assert "+    # Our own words about the pool wait." in rejected
 
 
 def test_a_renamed_question_carries_its_answer_without_a_migration(tmp_path: Path) -> None:
