@@ -136,6 +136,12 @@ def error_with_code(full_code: str, message: str) -> oracledb.Error:
     return cast(oracledb.Error, error.exc_type(error))
 
 
+class ProcessCrash(SystemExit):
+    """What python-oracledb does to the whole process where a stand-in raises this (a
+    segmentation fault): nothing the service could catch. No `except Exception` hides it,
+    and asyncio lets it out of any task and the loop, so the test running fails."""
+
+
 def driver_error(number: int, **args: Any) -> oracledb.Error:
     """A DPY error as the driver raises it (DPY-4003 is `ERR_ORACLE_NUMBER_NO_REPR`)."""
     return cast(oracledb.Error, errors._create_exception(number, **args))
@@ -1045,6 +1051,9 @@ class StandInConnection:
         self.lost = False
         # Its socket closed by its user, with no logoff (`terminate`).
         self.terminated = False
+        # What an asyncio connection hears of its socket's close (its transport's
+        # `connection_lost`, which asyncio calls soon after): None for the synchronous API.
+        self.hears_loss: Callable[[], None] | None = None
         # The network fails under it as its next round trip waits for the answer (`sever`),
         # and, once the synchronous API has met that, its socket fails each send.
         self.severed = False
@@ -1236,6 +1245,8 @@ class StandInConnection:
         transport is open (`_drop_conn_impl`, impl/thin/pool.pyx)."""
         if not self.lost:
             self.lost = self.terminated = True
+            if self.hears_loss is not None:
+                asyncio.get_running_loop().call_soon(self.hears_loss)
 
     def ping(self) -> None:
         self.round_trip()
@@ -1335,6 +1346,8 @@ class StandInPools:
         self.acquired = self.released = self.dropped = self.round_trips = 0
         self.lost_connections = 0  # closed by the driver, past a silent call timeout
         self.closed = False
+        # What is lent now: each connection's state, and what the pool lent for it.
+        self.out: dict[StandInConnection, Any] = {}
 
     @staticmethod
     def logoff_time(state: StandInConnection) -> float:
@@ -1382,11 +1395,12 @@ class StandInPools:
         with self.lock:
             return idle.pop() if idle else None
 
-    def lent(self, connection: Lent) -> Lent:
+    def lent(self, connection: Lent, state: StandInConnection) -> Lent:
         """`connection`, counted as lent."""
         with self.lock:
             self.acquired += 1
             self.busy += 1
+            self.out[state] = connection
         return connection
 
     def unclaimed(
@@ -1413,6 +1427,7 @@ class StandInPools:
         with self.lock:
             self.released += 1
             self.busy -= 1
+            del self.out[state]
             if state.lost:
                 self.opened -= 1
                 self.lost_connections += 1
@@ -1436,6 +1451,7 @@ class StandInPools:
         with self.lock:
             self.busy -= 1
             self.opened -= 1
+            del self.out[state]
             if state.lost and not state.terminated:
                 self.lost_connections += 1
             else:
@@ -1448,6 +1464,23 @@ class StandInPools:
         with self.lock:
             self.opened -= len(idle)
             idle.clear()
+
+    def close_lent(self, force: bool) -> None:
+        """Close the pool as python-oracledb closes it: with connections lent, only if
+        `force` (else DPY-1005), and then the pool's background thread or task closes each
+        of those as one dropped, under the call using it (`_close_helper`,
+        `_close_all_connections` and `_close_connection`, impl/thin/pool.pyx): logged off,
+        and its work committed, unless its socket is closed already (`forget`). The call
+        finds it closed (DPY-1001)."""
+        if self.out and not force:
+            raise driver_error(errors.ERR_POOL_HAS_BUSY_CONNECTIONS)
+        for state in self.out:
+            if state.lost or state.send_fails or state.severed:
+                state.undo_all()
+            else:
+                state.undo.clear()  # committed by the logoff
+            state.lost = True
+        self.closed = True
 
     def still_open(self) -> None:
         """A lent connection coming back to a pool closed under it fails (above)."""
@@ -1475,7 +1508,7 @@ class StandInPool(StandInPools):
         except BaseException:
             self.free.release()
             raise
-        self.lent(connection)
+        self.lent(connection, connection)
         if (callback := self.callback_for(connection)) is not None:
             try:
                 callback(connection, None)
@@ -1567,7 +1600,7 @@ class StandInPool(StandInPools):
                 self.wanting -= 1
 
     def close(self, force: bool = False) -> None:
-        self.closed = True
+        self.close_lent(force)
 
 
 # --- The asyncio API ----------------------------------------------------------------------
@@ -1649,6 +1682,7 @@ class StandInAsyncConnection:
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
         self.state = state
+        state.hears_loss = self.connection_lost
         # The answer the round trip under way awaits, and whether Oracle will send any.
         self.in_flight = False
         self.answer: asyncio.Future[None] | None = None
@@ -1714,9 +1748,10 @@ class StandInAsyncConnection:
                 # ends at once (`_process_message`, impl/thin/protocol.pyx), the answer unread.
                 self.break_unread = True
                 raise
-            if self.silent:  # the break's answer never comes
+            if self.silent:  # the break's answer never comes, but the socket's loss ends the wait
+                self.answer = loop.create_future()
                 try:
-                    await loop.create_future()
+                    await self.answer
                 except asyncio.CancelledError:
                     # Cancelled again as it waited for it: the driver's `_reset` is cut off,
                     # and that answer is the next round trip's to read, if it ever comes.
@@ -1731,10 +1766,22 @@ class StandInAsyncConnection:
         if not answer.done():
             answer.set_result(None)
 
+    def connection_lost(self) -> None:
+        """Its socket closed, by `terminate` or by the network: the driver's transport is
+        gone, and a round trip waiting for an answer, or for a break's, ends with DPY-4011
+        (`connection_lost`, BaseAsyncProtocol in impl/thin/protocol.pyx)."""
+        self.state.lost = True
+        if self.answer is not None and not self.answer.done():
+            self.answer.set_exception(driver_error(errors.ERR_CONNECTION_CLOSED))
+
     def cancel(self) -> None:
         """A break (Connection.cancel, `_break_external` in impl/thin/protocol.pyx): Oracle
         stops the statement under way and answers ORA-01013. An Oracle that answers nothing
-        answers no break either: the call waits out its call timeout."""
+        answers no break either: the call waits out its call timeout. On a connection whose
+        socket is closed, python-oracledb 26.1 writes the break to the transport it no longer
+        has (None, to Cython code that does not check) and the process dies."""
+        if self.state.lost:
+            raise ProcessCrash("Connection.cancel() on a closed connection: a segfault")
         if self.in_flight and self.silent:
             return
         if self.answer is not None and not self.answer.done():
@@ -1835,7 +1882,7 @@ class StandInAsyncPool(StandInPools):
         except BaseException:
             self.free.release()
             raise
-        self.lent(connection)
+        self.lent(connection, connection.state)
         if (callback := self.callback_for(connection.state)) is not None:
             await callback(connection, None)
         return connection
@@ -1918,7 +1965,7 @@ class StandInAsyncPool(StandInPools):
 
     async def close(self, force: bool = False) -> None:
         await self.lock_free()
-        self.closed = True
+        self.close_lent(force)
 
 
 class Lending:

@@ -37,6 +37,9 @@ class Breakable(Protocol):
     def cancel(self) -> None:
         """Break off the statement under way (python-oracledb's `Connection.cancel`)."""
 
+    def is_healthy(self) -> bool:
+        """Whether the driver still has the connection's socket (`Connection.is_healthy`)."""
+
 
 class Departure:
     """A request's database calls under way (asyncio API), and whether its client left."""
@@ -96,7 +99,13 @@ class CancelOnDisconnectMiddleware:
                 here.gone = True
                 if here.calls:  # broken off; the bridge ends the request once they end
                     for call in here.calls:
-                        call.cancel()
+                        # One whose socket the driver has closed (Oracle or the network
+                        # dropped it, and its call is yet to hear) ends with DPY-4011 on
+                        # its own: thin mode would write the break to the transport it no
+                        # longer has, and the process would die of a segmentation fault
+                        # (`_break_external`, impl/thin/protocol.pyx).
+                        if call.is_healthy():
+                            call.cancel()
                 else:
                     cancelled_task = True
                     task.cancel()
