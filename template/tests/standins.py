@@ -479,9 +479,10 @@ def column_of(table: Table, name: str) -> Column:
 
 
 def default_value(text: str) -> Any:
-    """A DEFAULT's value: a number, a string, or a DATE literal's day."""
+    """A DEFAULT's value: a number, a string, or a DATE literal's day. Oracle stores an
+    empty string as NULL (SQL Language Reference, "Nulls"), so `DEFAULT ''` is NULL."""
     if text.startswith("'"):
-        return text[1:-1].replace("''", "'")
+        return text[1:-1].replace("''", "'") or None
     if text.startswith("DATE"):
         return dt.datetime.fromisoformat(text.split("'")[1])
     return Decimal(text)

@@ -2,10 +2,11 @@
 
 from pathlib import Path
 
+import oracledb
 import pytest
 from alembic.config import Config
 
-from tests.standins import PROJECT, check_one_line_of_revisions
+from tests.standins import PROJECT, StandInDatabase, StandInPool, check_one_line_of_revisions
 
 REVISION = """revision = "{revision}"
 down_revision = {down_revision}
@@ -46,3 +47,23 @@ def test_revisions_in_two_lines_are_named_with_the_mend(
     config.set_main_option("script_location", str(tmp_path))
     with pytest.raises(AssertionError, match=said):
         check_one_line_of_revisions(config)
+
+
+# A table whose NOT NULL column has a DEFAULT of '' (test below).
+DEFAULT_EMPTY = """
+CREATE TABLE notes (
+    id NUMBER(19) NOT NULL,
+    body VARCHAR2(20 CHAR) NOT NULL,
+    source VARCHAR2(30 CHAR) DEFAULT '' NOT NULL
+);
+"""
+
+
+def test_a_default_of_an_empty_string_is_null_as_on_oracle() -> None:
+    # Oracle stores '' as NULL: a revision that adds a NOT NULL column with
+    # `server_default=""` has every INSERT that leaves the column out refused (ORA-01400),
+    # on the stand-in as on Oracle, where it would have passed here as ''.
+    pool = StandInPool(database=StandInDatabase(DEFAULT_EMPTY))
+    connection = pool.acquire()
+    with connection.cursor() as cursor, pytest.raises(oracledb.Error, match="ORA-01400"):
+        cursor.execute("INSERT INTO notes (id, body) VALUES (:id, :body)", {"id": 1, "body": "a"})
