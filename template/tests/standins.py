@@ -1864,6 +1864,9 @@ class StandInAsyncPool(StandInPools):
         else:
             await self.free.acquire()  # room for one: lent at once if it is idle
         try:
+            # Closed while it waited: the driver's `fulfill` checks the pool is open at each
+            # look for a connection (impl/thin/pool.pyx).
+            self.check_open()
             if (connection := self.idle_one(self.idle)) is None:
                 # None idle: the pool's background task logs in, and other tasks reach the
                 # pool meanwhile; the caller waits for it until its deadline.
