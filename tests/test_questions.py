@@ -21,6 +21,16 @@ PROMPT_LINE = 72
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
     # An answer no question takes: Copier would drop it, and pool_max keep its default.
     ({"pool_mx": 8}, "project_name", 'no question is called "pool_mx": an answer given so'),
+    # A derived name's value, taken in place of its own, checked and recorded nowhere.
+    *(
+        ({name: value}, "project_name", f"{name} is derived from {of}, not asked")
+        for name, value, of in [
+            ("oracle_user", 'a"b', "package_name"),
+            ("asyncio_api", False, "oracle_api"),
+            ("replicas_max", 5000, "oracle_sessions and pool_max"),
+            ("resource_specs", [], "resources"),
+        ]
+    ),
     # Copier reads text it does not know as yes: "nope" would turn docker on.
     ({"docker": "nope"}, "docker", "docker is a yes or no: true, false, yes, no, on, off, 1 or"),
     ({"kubernetes": "maybe"}, "kubernetes", "kubernetes is a yes or no"),
