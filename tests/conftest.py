@@ -71,6 +71,17 @@ def python_module(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProc
     return captured([sys.executable, "-m", *args], cwd, environment(**env))
 
 
+# A rendered project's whole suite, as the template's tests run it: two xdist workers. Its
+# tests mostly wait on the timeouts they test (about 30 s of CPU in 100 s alone), so two at
+# a time halve the wall time. Its own scripts/test runs them one at a time (test_install.py).
+WHOLE_SUITE = ["pytest", "-p", "no:cacheprovider", "-n", "2"]
+
+
+def own_tests(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The project's whole pytest suite (WHOLE_SUITE) with `args`, from its src."""
+    return python_module(project, *WHOLE_SUITE, *args, PYTHONPATH="src")
+
+
 @pytest.fixture(scope="session")
 def oracle_configured() -> bool:
     """Whether a real Oracle is configured, so the generated integration suites run."""

@@ -16,7 +16,7 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import ROOT, python_module
+from tests.conftest import ROOT, WHOLE_SUITE, own_tests, python_module
 from tests.repos import (
     answers,
     checkout_copy,
@@ -229,10 +229,7 @@ def test_an_update_switches_a_service_between_the_threadpool_and_asyncio(
     assert "create_pool_async" in (project / "src/book_service/db.py").read_text()
     assert "ORACLE_EXECUTOR" not in (project / ".env.example").read_text()
     assert routes.read_bytes() == team_routes
-    checks = [["ruff", "check", "."], ["mypy"], ["pytest", "-q", "-x", "-p", "no:cacheprovider"]]
-    for check in checks:
-        ran = python_module(project, *check, PYTHONPATH="src")
-        assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    checked(project)
     commit(project, "on the asyncio API")
 
     update(project, copier.VcsRef.CURRENT, oracle_api="threadpool")
@@ -275,18 +272,11 @@ def upgrade_script(project: Path) -> str:
     return script.stdout
 
 
-def checked(project: Path) -> str:
-    """What the service's own checks say; they must pass."""
-    said = ""
-    for check in [
-        ["ruff", "check", "."],
-        ["mypy"],
-        ["pytest", "-q", "-x", "-p", "no:cacheprovider"],
-    ]:
+def checked(project: Path) -> None:
+    """The service's own checks, which must pass."""
+    for check in (["ruff", "check", "."], ["mypy"], [*WHOLE_SUITE, "-q", "-x"]):
         ran = python_module(project, *check, PYTHONPATH="src")
-        said += ran.stdout + ran.stderr
         assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
-    return said
 
 
 def test_a_changed_resource_keeps_its_applied_revision_and_needs_one_of_the_team_s(
@@ -302,9 +292,7 @@ def test_a_changed_resource_keeps_its_applied_revision_and_needs_one_of_the_team
     assert revision.read_bytes() == applied  # a database at `books` has run it as it was
     assert "subtitle" in (project / "src/book_service/books/sql.py").read_text()
     # The stand-in's tables are the migrations': the new column is not there yet.
-    missing = python_module(
-        project, "pytest", "-q", "-x", "-p", "no:cacheprovider", PYTHONPATH="src"
-    )
+    missing = own_tests(project, "-q", "-x")
     assert missing.returncode != 0
     assert "ORA-00904" in missing.stdout, missing.stdout[-3000:]
 
