@@ -31,6 +31,17 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
             ("resource_specs", [], "resources"),
         ]
     ),
+    # The other mode's size, never asked: Copier would drop it saying nothing.
+    (
+        {"oracle_api": "threadpool", "pool_queue": 50},
+        "oracle_api",
+        "pool_queue is for oracle_api asyncio, not threadpool: the value given",
+    ),
+    (
+        {"executor_queue": 5, "oracle_api": "asyncio"},
+        "oracle_api",
+        "executor_queue is for oracle_api threadpool, not asyncio",
+    ),
     # Copier reads text it does not know as yes: "nope" would turn docker on.
     ({"docker": "nope"}, "docker", "docker is a yes or no: true, false, yes, no, on, off, 1 or"),
     ({"kubernetes": "maybe"}, "kubernetes", "kubernetes is a yes or no"),
@@ -99,9 +110,9 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ({"author_email": "nobody"}, "author_email", "must be an ASCII address like name@example.com"),
     ({"python_version": "3.10"}, "python_version", "'3.10' is not in ['3.11', '3.12', '3.13']"),
     ({"executor_workers": 0}, "executor_workers", "must be a positive integer"),
-    ({"executor_queue": -1}, "executor_queue", "must be zero or a positive integer"),
+    ({"oracle_api": "threadpool", "executor_queue": -1}, "executor_queue", "must be zero or a"),
     ({"executor_workers": 1001}, "executor_workers", "must be at most 1000"),
-    ({"executor_queue": 100001}, "executor_queue", "must be at most 100000"),
+    ({"oracle_api": "threadpool", "executor_queue": 100001}, "executor_queue", "at most 100000"),
     ({"pool_max": 10001}, "pool_max", "must be at most 10000"),
     ({"executor_workers": 1, "pool_max": 0}, "pool_max", "must be a positive integer"),
     ({"pool_min": 0}, "pool_min", "must be a positive integer"),
@@ -283,6 +294,17 @@ def test_a_bad_answer_is_refused_naming_question_and_rule(
     # A prompt shows one line of the message: the rule comes first, the reason after.
     assert rule in message[:PROMPT_LINE], message
     assert not (tmp_path / "service" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(
+    "answers", [{"pool_mx": 8}, {"oracle_api": "threadpool", "pool_queue": 50}], ids=str
+)
+def test_a_refusal_docs_questions_shows_is_the_validator_s_own(
+    tmp_path: Path, answers: dict[str, Any]
+) -> None:
+    with pytest.raises(ValueError, match="Validation error") as error:
+        render(tmp_path / "service", **answers)
+    assert f"```text\nValueError: {error.value}\n```" in (ROOT / "docs/questions.md").read_text()
 
 
 def test_a_refused_slug_is_shown_as_written(tmp_path: Path) -> None:
