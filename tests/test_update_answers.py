@@ -16,7 +16,7 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import ROOT, WHOLE_SUITE, own_tests, python_module
+from tests.conftest import ROOT, WHOLE_SUITE, python_module
 from tests.repos import (
     answers,
     checkout_copy,
@@ -291,10 +291,18 @@ def test_a_changed_resource_keeps_its_applied_revision_and_needs_one_of_the_team
     assert conflicted(project) == []
     assert revision.read_bytes() == applied  # a database at `books` has run it as it was
     assert "subtitle" in (project / "src/book_service/books/sql.py").read_text()
-    # The stand-in's tables are the migrations': the new column is not there yet.
-    missing = own_tests(project, "-q", "-x")
+    # The stand-in's tables are the migrations': the new column is not there yet, and the
+    # first failure says so, and where the revision that adds it is.
+    missing = python_module(
+        project, "pytest", "-q", "-x", "-p", "no:cacheprovider", PYTHONPATH="src"
+    )
     assert missing.returncode != 0
-    assert "ORA-00904" in missing.stdout, missing.stdout[-3000:]
+    said = (
+        "the books table has no column subtitle, which the SQL names: each call would fail "
+        "with ORA-00904. Change it with a revision of yours (the template's "
+        "docs/updating.md, Changing a resource's fields)"
+    )
+    assert said in missing.stdout, missing.stdout[-3000:]
 
     with_revision(project, "add subtitle to books", documented_revision('"subtitle"'), sa=True)
     checked(project)
