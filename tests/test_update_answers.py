@@ -322,6 +322,10 @@ def test_a_removed_resource_s_revision_is_taken_back_and_its_table_dropped_after
     assert not (project / "src/book_service/authors").exists()
     assert (project / "migrations/versions/loans.py").read_bytes() == loans  # still after authors
 
+    # Until the revision is back, no database can be upgraded, and scripts/migrate says why.
+    gap = python_module(project, "alembic", "upgrade", "head", "--sql", PYTHONPATH="src")
+    assert gap.returncode != 0
+    assert "git checkout HEAD -- migrations/versions/authors.py" in gap.stderr, gap.stderr
     git(project, "checkout", "HEAD", "--", "migrations/versions/authors.py")
     with_revision(project, "drop the authors table", documented_revision('"authors"'), sa=False)
     heads = python_module(project, "alembic", "heads", PYTHONPATH="src")

@@ -88,6 +88,7 @@ import math
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable, Container, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import redirect_stderr
@@ -327,7 +328,17 @@ def check_one_line_of_revisions(config: "Config") -> None:
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(config)
-    heads = scripts.get_heads()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Alembic's warning before its KeyError
+        try:
+            heads = scripts.get_heads()
+        except KeyError as gap:
+            # What scripts/migrate says too (migrations/env.py, check_the_chain).
+            raise AssertionError(
+                f"a revision revises {gap.args[0]!r}, which no file in migrations/versions "
+                "is: the update that removed its resource deleted it. Take it back "
+                "(the template's docs/updating.md, Removing a resource)"
+            ) from None
     if len(heads) < 2:
         return
     named = f"the migrations have {len(heads)} heads ({', '.join(sorted(heads))}), and "

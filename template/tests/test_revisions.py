@@ -1,10 +1,14 @@
 """The migrations' revisions, read offline: one line, which `scripts/migrate` upgrades."""
 
+import io
+import shutil
 from pathlib import Path
 
 import oracledb
 import pytest
+from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 
 from tests.standins import PROJECT, StandInDatabase, StandInPool, check_one_line_of_revisions
 
@@ -47,6 +51,31 @@ def test_revisions_in_two_lines_are_named_with_the_mend(
     config.set_main_option("script_location", str(tmp_path))
     with pytest.raises(AssertionError, match=said):
         check_one_line_of_revisions(config)
+
+
+def test_a_revision_that_revises_one_gone_is_named_with_the_mend(tmp_path: Path) -> None:
+    # An update that removes a resource deletes its revision; the one after it still
+    # revises it. Alembic would warn, then fail with a KeyError.
+    versions = tmp_path / "versions"
+    versions.mkdir()
+    for name, down_revision in [("books", "None"), ("loans", '"authors"')]:
+        text = REVISION.format(revision=name, down_revision=down_revision)
+        (versions / f"{name}.py").write_text(text)
+    config = Config()
+    config.set_main_option("script_location", str(tmp_path))
+    with pytest.raises(AssertionError, match=r"revises 'authors', which no file .* Take it back"):
+        check_one_line_of_revisions(config)
+
+
+def test_scripts_migrate_names_a_revision_that_revises_one_gone(tmp_path: Path) -> None:
+    migrations = shutil.copytree(PROJECT / "migrations", tmp_path / "migrations")
+    after = REVISION.format(revision="after", down_revision='"gone"')
+    (migrations / "versions" / "after.py").write_text(after)
+    config = Config(str(PROJECT / "alembic.ini"), output_buffer=io.StringIO())
+    config.set_main_option("script_location", str(migrations))
+    config.attributes["configure_logger"] = False
+    with pytest.raises(CommandError, match=r"revises 'gone', which no file .* Removing a"):
+        command.upgrade(config, "head", sql=True)
 
 
 # A table whose NOT NULL column has a DEFAULT of '' (test below).
