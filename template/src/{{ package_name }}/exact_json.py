@@ -370,7 +370,7 @@ def json_only(headers: Headers) -> None:
     # Every line of a field given on several: a proxy may read all of them (RFC 9110, 5.3).
     coding = ", ".join(headers.getlist("content-encoding")).strip().lower() or "identity"
     if coding != "identity":
-        detail = f"A body with Content-Encoding {coding!r} is not accepted; send it unencoded"
+        detail = f"A body with Content-Encoding {coding[:100]!r} is not accepted; send it unencoded"
         raise HTTPException(UNSUPPORTED, detail, headers={"Accept-Encoding": "identity"})
     if not has_body(headers):
         return
