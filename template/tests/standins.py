@@ -760,9 +760,16 @@ class StandInDatabase:
         return self.tables[name]
 
 
+@cache
+def placeholders(statement: str) -> frozenset[str]:
+    """The names of a statement's bind placeholders, as the driver matches them: upper case."""
+    return frozenset(name.upper() for name in re.findall(r":(\w+)", statement))
+
+
 class StandInCursor:
     def __init__(self, connection: "StandInConnection") -> None:
         self.connection = connection
+        self.statement: str | None = None
         self.arraysize = 100
         self.prefetchrows = 2
         self.rowfactory: Callable[..., Any] | None = None
@@ -783,6 +790,18 @@ class StandInCursor:
     def setinputsizes(self, **sizes: object) -> None:
         self.input_sizes = sizes
 
+    def prepare(self, statement: str, binds: dict[str, Any]) -> None:
+        """What the driver does before the round trip: a statement other than the last
+        prepared drops the cursor's rowfactory (`_prepare`, impl/base/cursor.pyx), and a
+        value or input size for a name the statement has no placeholder for is DPY-4008
+        (`_bind`, impl/thin/var.pyx)."""
+        if statement != self.statement:
+            self.statement, self.rowfactory = statement, None
+        named = placeholders(statement)
+        for name in (*binds, *self.input_sizes):
+            if name.upper().removeprefix(":") not in named:
+                raise driver_error(4008, name=name)
+
     def execute(
         self,
         statement: str,
@@ -792,6 +811,7 @@ class StandInCursor:
         **keyword_parameters: Any,
     ) -> None:
         binds = (parameters or {}) | keyword_parameters
+        self.prepare(statement, binds)
         state = self.connection
         if not state.pool.answers_late:
             state.round_trip()
@@ -1655,6 +1675,7 @@ class StandInAsyncCursor:
         **keyword_parameters: Any,
     ) -> None:
         binds = (parameters or {}) | keyword_parameters
+        self.statements.prepare(statement, binds)
         state = self.connection.state
         if not state.pool.answers_late:
             await self.connection.round_trip()

@@ -1,0 +1,48 @@
+"""The stand-in's driver does what python-oracledb does before a statement reaches Oracle,
+so that code that would fail on the real driver fails here too."""
+
+import oracledb
+import pytest
+
+from tests.standins import StandInDatabase, StandInPool
+
+NOTES = """
+CREATE TABLE notes (
+    id NUMBER(19) NOT NULL,
+    body VARCHAR2(20 CHAR)
+);
+"""
+
+
+@pytest.fixture
+def connection() -> oracledb.Connection:
+    pool = StandInPool(database=StandInDatabase(NOTES))
+    return pool.acquire()
+
+
+def test_a_value_for_a_name_the_statement_has_no_placeholder_for_is_dpy_4008(
+    connection: oracledb.Connection,
+) -> None:
+    # The driver refuses it before the round trip (`_bind`, impl/thin/var.pyx).
+    statement = "INSERT INTO notes (id, body) VALUES (:id, :body)"
+    with connection.cursor() as cursor, pytest.raises(oracledb.Error, match="DPY-4008"):
+        cursor.execute(statement, {"id": 1, "body": "a", "title": "b"})
+    with connection.cursor() as cursor:
+        cursor.setinputsizes(title=str)
+        with pytest.raises(oracledb.Error, match="DPY-4008"):
+            cursor.execute(statement, {"id": 1, "body": "a"})
+
+
+def test_a_statement_other_than_the_last_drops_the_cursor_s_rowfactory(
+    connection: oracledb.Connection,
+) -> None:
+    # `_prepare`, impl/base/cursor.pyx: a rowfactory is the statement's, not the cursor's.
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO notes (id, body) VALUES (:id, :body)", {"id": 1, "body": "a"})
+        cursor.execute("SELECT id, body FROM notes WHERE id = :id", {"id": 1})
+        cursor.rowfactory = lambda *row: {"row": row}
+        assert cursor.fetchall() == [{"row": (1, "a")}]
+        cursor.execute("SELECT id, body FROM notes WHERE id = :id", {"id": 1})
+        assert cursor.fetchall() == [{"row": (1, "a")}]  # the same statement keeps it
+        cursor.execute("SELECT body FROM notes WHERE id = :id", {"id": 1})
+        assert cursor.fetchall() == [("a",)]
