@@ -1951,11 +1951,11 @@ class StandInAsyncPool(StandInPools):
                     return None
                 self.check_open()
                 if (connection := self.idle_one(self.idle)) is None:
+                    # Its login under way, the request is no longer one that a connection
+                    # given back meanwhile satisfies (`in_progress`, `_get_next_request`
+                    # and `_check_satisfy_request`, impl/thin/pool.pyx): the pool grows.
                     await asyncio.sleep(self.login_latency)
-                    # One given back meanwhile is the caller's, an old session of the pool.
-                    connection = self.idle_one(self.idle) or StandInAsyncConnection(
-                        self, self.open_connection()
-                    )
+                    connection = StandInAsyncConnection(self, self.open_connection())
                 return connection
         finally:
             self.wanting -= 1
