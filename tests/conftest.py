@@ -77,11 +77,6 @@ def python_module(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProc
 WHOLE_SUITE = ["pytest", "-p", "no:cacheprovider", "-n", "2"]
 
 
-def own_tests(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """The project's whole pytest suite (WHOLE_SUITE) with `args`, from its src."""
-    return python_module(project, *WHOLE_SUITE, *args, PYTHONPATH="src")
-
-
 @pytest.fixture(scope="session")
 def oracle_configured() -> bool:
     """Whether a real Oracle is configured, so the generated integration suites run."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import captured, environment, own_tests, python_module, render
+from tests.conftest import WHOLE_SUITE, captured, environment, python_module, render
 from tests.variants import VARIANTS
 
 pytestmark = pytest.mark.generated
@@ -127,7 +127,7 @@ def test_its_own_tests_pass_and_skip_only_what_needs_oracle(
     record_property: Callable[[str, object], None],
 ) -> None:
     project = rendered(variant)
-    result = own_tests(project, "-rs")
+    result = python_module(project, *WHOLE_SUITE, "-rs", PYTHONPATH="src")
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert passed(result), result.stdout[-5000:] + result.stderr[-2000:]
     assert re.search(r"\d+ passed", summary), summary
