@@ -2,8 +2,9 @@
 versions, and services rendered from a tag, then updated.
 
 v0.1.0 is an older state of this template (a comment in config.py, a line of .gitignore,
-the docstring of the team's routes.py and a line of the README as they were), and v0.2.0
-this checkout. No update needs --trust: the template has no migrations and no tasks.
+the docstring of the team's routes.py, a line of the README and one of k8s/README.md as
+they were), and v0.2.0 this checkout. No update needs --trust: the template has no
+migrations and no tasks.
 """
 
 import shutil
@@ -23,6 +24,7 @@ CONFIG = "src/book_service/config.py"
 NEW_COMMENT = "    # Seconds a call waits for a free connection before it fails with 503.\n"
 OLD_COMMENT = "    # Seconds to wait for a free connection.\n"
 ROUTES = "src/book_service/routes.py"
+K8S_README = "template/{% if kubernetes %}k8s{% endif %}/README.md.jinja"
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -47,6 +49,7 @@ def as_version_0_1_0(repo: Path) -> None:
     edit(repo / "template/src/{{ package_name }}/config.py.jinja", NEW_COMMENT, OLD_COMMENT)
     edit(repo / "template/src/{{ package_name }}/routes.py.jinja", "Your own routes", "Team routes")
     edit(repo / "template/README.md.jinja", "## Test\n", "## Tests\n")
+    edit(repo / K8S_README, "non-root user", "unprivileged user")
     edit(repo / "template/.gitignore", ".ruff_cache/\n", "")
 
 

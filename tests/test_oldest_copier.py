@@ -97,7 +97,9 @@ def test_the_oldest_copier_updates_a_service_to_the_next_version(
 ) -> None:
     template = two_versions(tmp_path_factory)
     service = tmp_path / "service"
-    assert copy_with(oldest_copier, service, {}, template, "v0.1.0") == ""
+    # With the manifests: k8s/README.md is the template's page, not the team's README.md.
+    manifests = {"docker": True, "kubernetes": True}
+    assert copy_with(oldest_copier, service, manifests, template, "v0.1.0") == ""
     git(service, "init", "-q")
     commit(service, "render")
     command = [str(oldest_copier), "update", "--quiet", "--defaults", "--vcs-ref=v0.2.0"]
@@ -106,7 +108,7 @@ def test_the_oldest_copier_updates_a_service_to_the_next_version(
     # What the pinned Copier renders at that version, to the byte, the answers file included,
     # but for the two files that are the team's once rendered (`_skip_if_exists`): kept as
     # v0.1.0 wrote them.
-    fresh = copy(template, tmp_path / "fresh", "v0.2.0")
+    fresh = copy(template, tmp_path / "fresh", "v0.2.0", **manifests)
     assert differing(service, fresh) == ["README.md", ROUTES]
     assert "Team routes" in (service / ROUTES).read_text()
     assert git(service, "diff", "--name-only", "--diff-filter=U") == ""

@@ -90,6 +90,17 @@ def test_an_update_writes_again_the_team_s_files_it_finds_deleted(service: Path)
     assert "router = APIRouter(" in (service / ROUTES).read_text()
 
 
+def test_an_update_brings_the_template_s_pages_below_the_top_level(
+    template: Path, tmp_path: Path
+) -> None:
+    # Only the top-level README.md is the team's: k8s/README.md documents the manifests.
+    service = copy(template, tmp_path / "service", "v0.1.0", docker=True, kubernetes=True)
+    assert "unprivileged user" in (service / "k8s/README.md").read_text()
+    update(service, "v0.2.0")
+    assert "non-root user" in (service / "k8s/README.md").read_text()
+    assert "## Tests\n" in (service / "README.md").read_text()  # the team's, kept
+
+
 def test_an_update_needs_no_trust_and_names_the_version_it_brought(
     service: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
