@@ -191,10 +191,10 @@ def test_the_python_version_sets_requires_python_and_tool_targets(
 def test_the_sizes_become_the_settings_defaults(rendered: Callable[[str], Path]) -> None:
     example = (rendered("one-of-each") / ".env.example").read_text()
     for line in [
-        "ORACLE_EXECUTOR_WORKERS=1",
-        "ORACLE_POOL_MIN=1",
-        "ORACLE_POOL_MAX=1",
-        "ORACLE_POOL_INCREMENT=1",
+        "# ORACLE_EXECUTOR_WORKERS=1",
+        "# ORACLE_POOL_MIN=1",
+        "# ORACLE_POOL_MAX=1",
+        "# ORACLE_POOL_INCREMENT=1",
     ]:
         assert line in example.splitlines()
     config = next((rendered("one-of-each") / "src").glob("*/config.py")).read_text()
@@ -205,8 +205,8 @@ def test_the_default_pool_follows_the_executor(tmp_path: Path) -> None:
     from tests.conftest import render
 
     example = (render(tmp_path / "service", executor_workers=24) / ".env.example").read_text()
-    assert "ORACLE_POOL_MAX=24" in example.splitlines()
-    assert "ORACLE_POOL_MIN=24" in example.splitlines()  # a fixed-size pool
+    assert "# ORACLE_POOL_MAX=24" in example.splitlines()
+    assert "# ORACLE_POOL_MIN=24" in example.splitlines()  # a fixed-size pool
 
 
 def test_tracing_adds_its_module_its_tests_and_its_dependencies(tmp_path: Path) -> None:
