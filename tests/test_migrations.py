@@ -247,6 +247,29 @@ def test_oracle_ddl_lock_timeout_sets_how_long_ddl_waits_for_a_busy_table(
     assert sqlplus_statements(script)[2] == "ALTER SESSION SET DDL_LOCK_TIMEOUT = 5"
 
 
+@pytest.mark.parametrize("variant", ["defaults", "threadpool"])
+def test_the_script_makes_the_tables_in_oracle_schema_as_online(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    # Run by a DBA's account, a script with no schema made the tables in that account's.
+    script = alembic(rendered(variant), "upgrade", "head", "--sql", ORACLE_SCHEMA="books_owner")
+    statements = sqlplus_statements(script)
+    assert statements[3] == "ALTER SESSION SET CURRENT_SCHEMA = BOOKS_OWNER"
+    assert statements[4].startswith("CREATE TABLE alembic_version")
+    assert "CURRENT_SCHEMA" not in alembic(rendered(variant), "upgrade", "head", "--sql")
+
+
+def test_a_bad_oracle_schema_stops_the_script_naming_the_variable(
+    rendered: Callable[[str], Path],
+) -> None:
+    args = ["alembic", "upgrade", "head", "--sql"]
+    env = {"PYTHONPATH": "src", "ORACLE_SCHEMA": "books; DROP USER x"}
+    result = python_module(rendered("defaults"), *args, **env)
+    assert result.returncode != 0
+    assert "ORACLE_SCHEMA: must be a schema's name" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "2.5", "1000001"])
 def test_a_bad_ddl_lock_timeout_stops_alembic_naming_the_variable(
     rendered: Callable[[str], Path], value: str
