@@ -986,8 +986,9 @@ class StandInCursor:
             new = dict(row)
             for assignment in names(match["set"]):
                 name, expression = (part.strip() for part in assignment.split(" = "))
-                if expression == f"{name} + 1":
-                    new[name] = row[name] + 1
+                if expression == f"{name} + 1":  # NULL stays NULL; ORA-01438 past the precision
+                    added = None if row[name] is None else Typed("NUMBER", row[name] + 1)
+                    new[name] = added and store(table, table.columns[name], added)
                 else:
                     new[name] = store(table, table.columns[name], self.bound(expression, binds))
             self.check(table, new, row["id"])

@@ -9,7 +9,8 @@ from tests.standins import StandInDatabase, StandInPool
 NOTES = """
 CREATE TABLE notes (
     id NUMBER(19) NOT NULL,
-    body VARCHAR2(20 CHAR)
+    body VARCHAR2(20 CHAR),
+    edits NUMBER(2)
 );
 """
 
@@ -46,3 +47,23 @@ def test_a_statement_other_than_the_last_drops_the_cursor_s_rowfactory(
         assert cursor.fetchall() == [{"row": (1, "a")}]  # the same statement keeps it
         cursor.execute("SELECT body FROM notes WHERE id = :id", {"id": 1})
         assert cursor.fetchall() == [("a",)]
+
+
+def test_a_number_counted_up_past_its_precision_is_ora_01438_and_null_stays_null(
+    connection: oracledb.Connection,
+) -> None:
+    # As an UPDATE's `version = version + 1` is: Oracle checks the sum as it would a bind.
+    insert = "INSERT INTO notes (id, body, edits) VALUES (:id, :body, :edits)"
+    count_up = "UPDATE notes SET edits = edits + 1 WHERE id = :id"
+    with connection.cursor() as cursor:
+        cursor.execute(insert, {"id": 1, "body": "a", "edits": 98})
+        cursor.execute(insert, {"id": 2, "body": "b", "edits": None})
+        cursor.execute(count_up, {"id": 1})
+        cursor.execute(count_up, {"id": 2})
+        with pytest.raises(oracledb.Error, match="ORA-01438"):
+            cursor.execute(count_up, {"id": 1})
+        counted = []
+        for key in (1, 2):
+            cursor.execute("SELECT edits FROM notes WHERE id = :id", {"id": key})
+            counted += cursor.fetchall()
+        assert counted == [(99,), (None,)]
