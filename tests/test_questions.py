@@ -19,6 +19,19 @@ from tests.variants import VARIANTS
 PROMPT_LINE = 72
 
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
+    # A size given as a YAML float or boolean, which Copier would read with int().
+    *(
+        ({**mode, name: value}, name, f'{name} must be a whole number ("{value}" given)')
+        for mode, name, value in [
+            ({}, "pool_min", 7.99),
+            ({}, "pool_max", 8.9),
+            ({}, "pool_queue", True),
+            ({}, "pool_increment", 1.9),
+            ({}, "oracle_sessions", 50.9),
+            ({"oracle_api": "threadpool"}, "executor_workers", 4.9),
+            ({"oracle_api": "threadpool"}, "executor_queue", False),
+        ]
+    ),
     # An answer no question takes: Copier would drop it, and pool_max keep its default.
     ({"pool_mx": 8}, "project_name", 'no question is called "pool_mx": an answer given so'),
     # A derived name's value, taken in place of its own, checked and recorded nowhere.
