@@ -100,6 +100,7 @@ def test_defaults_render_a_small_fastapi_project(rendered: Callable[[str], Path]
         "tests/test_body_limit.py",
         "tests/test_request_target.py",
         "tests/test_revisions.py",
+        "tests/test_files.py",
         "tests/test_standins.py",
         "tests/test_cpu.py",
         "tests/test_exact_json.py",
