@@ -279,3 +279,31 @@ def test_the_answers_file_holds_the_questions_answers_and_nothing_secret(
         assert set(answers) == asked | {"_commit", "_src_path"}
         assert answers["oracle_api"] == mode
     assert not [name for name in answers if re.search("password|secret|token", name)]
+
+
+@pytest.mark.parametrize(
+    ("description", "line"),
+    [
+        ("", "A FastAPI service on Oracle Database."),  # not " A FastAPI ...", blank first
+        ("Books for all", "Books for all. A FastAPI service on Oracle Database."),
+        ("Books!", "Books! A FastAPI service on Oracle Database."),
+    ],
+)
+def test_the_readme_s_first_line_is_the_description_then_what_the_service_is(
+    tmp_path: Path, description: str, line: str
+) -> None:
+    from tests.conftest import render
+
+    readme = (render(tmp_path / "service", description=description) / "README.md").read_text()
+    assert readme.splitlines()[2:4] == [line, ""]
+
+
+def test_the_next_steps_after_a_copy_quote_a_destination_the_shell_would_split(
+    tmp_path: Path,
+) -> None:
+    destination = tmp_path / "my service"
+    command = [str(ROOT / ".venv/bin/copier"), "copy", "--defaults", "--vcs-ref=HEAD"]
+    done = subprocess.run(
+        [*command, str(ROOT), str(destination)], capture_output=True, text=True, check=True
+    )
+    assert f"\n  cd '{destination}'\n" in done.stderr
