@@ -98,7 +98,7 @@ def test_the_oldest_copier_updates_a_service_to_the_next_version(
     template = two_versions(tmp_path_factory)
     service = tmp_path / "service"
     # With the manifests: k8s/README.md is the template's page, not the team's README.md.
-    manifests = {"docker": True, "kubernetes": True}
+    manifests: dict[str, object] = {"docker": True, "kubernetes": True}
     assert copy_with(oldest_copier, service, manifests, template, "v0.1.0") == ""
     git(service, "init", "-q")
     commit(service, "render")
