@@ -37,6 +37,6 @@ def test_no_file_holds_a_conflict_an_update_left() -> None:
     ]
     assert conflicted == [], (
         f"an update left conflicts in {conflicted}: keep what you need of each side, delete "
-        "the markers (`git diff --name-only --diff-filter=U` lists them; the template's "
-        "docs/updating.md, Reading and resolving a conflict)"
+        "the markers (`git diff --name-only --diff-filter=U` lists them; see "
+        "the template's docs/updating.md, Reading and resolving a conflict)"
     )
