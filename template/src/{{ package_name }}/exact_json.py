@@ -322,9 +322,14 @@ class ExactJSONRoute(APIRoute):
 
 def declared_length(headers: Headers) -> int | None:
     """The length of the body that Content-Length declares, as httptools reads it: digits,
-    ASCII ones (RFC 9110, 8.6), so `00` is 0. None where it declares none."""
+    ASCII ones (RFC 9110, 8.6), so `00` is 0, and zeros in front count for nothing however
+    many there are. None where it declares none."""
     value = headers.get("content-length", "").strip()
-    return int(value) if value.isascii() and value.isdigit() else None
+    if not (value.isascii() and value.isdigit()):
+        return None
+    # int() refuses more than 4300 digits: past 20 (2**64 has 20), a length no server reads,
+    # its first 21 are more than any limit all the same.
+    return int(value.lstrip("0")[:21] or "0")
 
 
 def has_body(headers: Headers) -> bool:
