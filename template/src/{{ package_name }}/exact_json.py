@@ -11,7 +11,9 @@ A number no Oracle NUMBER holds, 1e126 and more or under 1e-130 (SQL Language Re
 "NUMBER Data Type"), is read as infinite or as 1e-131, which every field refuses: read
 exactly, `1e999999999` would cost an int field a billion digits to convert. A whole
 number of more than 40 digits is read as a Decimal too, so one of thousands of digits
-is refused by its field (422), not by Python's int, which stops at 4300 (400).
+is refused by its field (422), not by Python's int, which stops at 4300 (400). NaN,
+Infinity and -Infinity, which Python's json reads and JSON has not, are not JSON (422):
+a float field of yours would take them, and answer them as null.
 
 An object that gives a key more than once, `{"title": "a", "title": "b"}`, at any depth,
 is refused (422), its error's `loc` the way to the key: json.loads would keep the last
@@ -30,7 +32,7 @@ import re
 from collections.abc import Callable, Coroutine, Iterator
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NoReturn
 
 from fastapi import Request, Response, params
 from fastapi.exceptions import RequestValidationError
@@ -71,6 +73,9 @@ MAX_ERRORS = 20
 # Looked for only where a run of ASCII digits (JSON's) starts: tried at every digit, a MiB
 # of 40-digit runs took 41 steps a character, 170 ms of the event loop's time.
 LONG_RUN = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{40}")
+# A JSON string, or NaN, Infinity or -Infinity outside one (the group): Python's json reads
+# those three, and JSON has none (RFC 8259, 6). Looked for only once json.loads met one.
+CONSTANT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?Infinity|NaN)')
 # The steps `where_repeated` takes at most, a Python step each (about 2 µs): a member of an
 # object, a member of an array that holds anything, or the end of either. Past them, the
 # key given twice is the body's, with no way to it.
@@ -159,12 +164,18 @@ def read(
     except UnicodeDecodeError as exc:
         raise json.JSONDecodeError("the body is not UTF-8 text", "", exc.start) from None
     whole = number or (exact_whole_number if LONG_RUN.search(text) else None)
+
+    def not_json(constant: str) -> NoReturn:
+        found = (match.start(1) for match in CONSTANT.finditer(text) if match[1])
+        raise json.JSONDecodeError(f"{constant} is not JSON", text, next(found, 0))
+
     try:
         return json.loads(
             text,
             object_pairs_hook=object_pairs_hook,
             parse_float=number or exact_number,
             parse_int=whole,
+            parse_constant=not_json,
         )
     except RecursionError:
         raise json.JSONDecodeError("the body is nested too deeply", "", 0) from None
