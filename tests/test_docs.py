@@ -82,9 +82,15 @@ def test_the_settings_page_lists_every_setting_with_its_default(
     rendered: Callable[[str], Path], variant: str
 ) -> None:
     project = rendered(variant)
-    rows = table((project / "docs/settings.md").read_text())
+    service, migrations = (project / "docs/settings.md").read_text().split("## Migrations")
+    rows = table(service)
     settings = settings_of(project)
     assert set(rows) == set(settings)
+    # And the one setting of the migrations' own, as migrations/env.py reads it.
+    env = (project / "migrations/env.py").read_text()
+    assert 'DDL_LOCK_TIMEOUT = "ORACLE_DDL_LOCK_TIMEOUT"' in env
+    assert 'os.environ.get(DDL_LOCK_TIMEOUT, "30")' in env
+    assert table(migrations)["ORACLE_DDL_LOCK_TIMEOUT"][0] == "`30`"
     for name, default in settings.items():
         cell = rows[name][0]
         if default == "<required>":
