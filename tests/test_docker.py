@@ -5,8 +5,10 @@ read with BuildKit's own parser. Building and running them needs Docker, which C
 rendered project has and this machine does not.
 """
 
+import http.server
 import json
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -109,6 +111,40 @@ def test_the_image_is_multi_stage_non_root_and_checks_liveness(
     assert cmd[:3] == ("python", "-m", "book_service")  # the settings checked, then uvicorn
     assert "--proxy-headers" in cmd
     assert by_name["EXPOSE"].value == ("8000",)
+
+
+class Live(http.server.BaseHTTPRequestHandler):
+    """/health/live as the service answers it, for the image's HEALTHCHECK to ask."""
+
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/health/live" else 404)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: a test's output is its own."""
+
+
+def test_the_liveness_check_asks_the_service_itself_whatever_proxy_is_set(
+    rendered: Callable[[str], Path],
+) -> None:
+    # Docker gives containers its client's http_proxy, and urllib sends even 127.0.0.1
+    # through it: the check failed, and Docker restarted a healthy service.
+    commands = dockerfile.parse_file(str(rendered("defaults") / "Dockerfile"))
+    check = next(command for command in commands if command.cmd == "HEALTHCHECK").value
+    assert check[:3] == ("CMD", "python", "-c")
+    server = http.server.HTTPServer(("127.0.0.1", 0), Live)
+    port = server.server_address[1]
+    code = check[3].replace("127.0.0.1:8000/health/live", f"127.0.0.1:{port}/health/live")
+    assert code != check[3]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        nowhere = "http://127.0.0.1:9"  # the discard port: no proxy answers there
+        proxied = environment(http_proxy=nowhere, HTTP_PROXY=nowhere, no_proxy="", NO_PROXY="")
+        result = captured([sys.executable, "-c", code], rendered("defaults"), proxied)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_image_leaves_out_what_it_does_not_need(rendered: Callable[[str], Path]) -> None:
