@@ -40,3 +40,16 @@ def test_no_file_holds_a_conflict_an_update_left() -> None:
         "the markers (`git diff --name-only --diff-filter=U` lists them; see "
         "the template's docs/updating.md, Reading and resolving a conflict)"
     )
+
+
+def test_no_update_left_a_rejected_change_beside_a_file() -> None:
+    # `copier update --conflict rej` writes the template's side and leaves the lines it
+    # could not place in a .rej file beside it (git's own merges leave .orig ones): a
+    # commit of everything kept them there, and the change was lost from the code.
+    left = [
+        str(path.relative_to(ROOT)) for path in project_files() if path.suffix in {".rej", ".orig"}
+    ]
+    assert left == [], (
+        f"an update left changes it could not place in {left}: apply each to the file it is "
+        "beside, then delete it"
+    )
