@@ -166,4 +166,4 @@ def test_a_test_written_as_fastapis_tutorial_shows_passes(
     result = python_module(
         project, "pytest", "-p", "no:cacheprovider", "tests/test_tutorial.py", PYTHONPATH="src"
     )
-    assert passed(result), result.stdout[-3000:] + result.stderr[-2000:]
+    assert passed(result), failures(result)

@@ -197,7 +197,6 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     # A character shown as written, not as JSON's \u00ef: it is what the user has to find.
     ([{"book": ["tïtle str"]}], 'field "tïtle" of resource "book" must be snake_case'),
     ([{"class": ["title str"]}], 'resource "class" is a Python keyword'),
-    ([{"order": ["title str"]}], 'resource "order" is an Oracle reserved word'),
     ([{"value": ["title str"]}], 'the table "values" of resource "value" is an Oracle reserved'),
     ([{"error": ["title str"]}], "replaces the service's own module"),
     ([{"standin": ["title str"]}], 'would make a test package "standins" that replaces'),
@@ -414,6 +413,8 @@ def test_a_number_question_given_text_is_refused_by_copier_before_the_validator(
             }
         ],
         [{"customer_loyalty_programme": ["a int"]}],  # 27-byte table: its _pk is 30 bytes
+        # Oracle reserved words whose plurals are not: only the plural reaches Oracle.
+        [{"order": ["total decimal"]}, {"user": ["email str(254)"]}, {"comment": ["text str"]}],
     ],
 )
 def test_answers_at_the_edge_of_the_rules_are_accepted(
