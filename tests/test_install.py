@@ -195,9 +195,16 @@ def test_scripts_serve_stops_on_a_wrong_setting_with_its_message(
     settings = oracle_at(free_port()) | {"ORACLE_PASSWORD": ""}
     # Within a minute: not a reloader left waiting for a file to change.
     result = run_fresh(["scripts/serve"], project, 60, **settings)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert "ORACLE_PASSWORD" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    # And a variable of uvicorn's, named as a setting is (click's message named --log-level
+    # and quoted the value), and status 2.
+    wrong = oracle_at(free_port()) | {"UVICORN_LOG_LEVEL": "verbose"}
+    result = run_fresh(["scripts/serve"], project, 60, **wrong)
+    assert result.returncode == 3
+    assert result.stderr.startswith("invalid settings:\n  UVICORN_LOG_LEVEL: it must be one of")
+    assert "verbose" not in result.stderr
 
 
 def test_uvicorn_with_a_logging_configuration_of_its_own_is_left_alone(
