@@ -46,7 +46,10 @@ def test_the_model_gives_each_committed_cell_its_rate_from_its_cpu(report: Modul
     # from the cell's CPU per request is the rate wrk measured, within 10%. At L = 20 ms,
     # where the server runs below a core, a round also takes what the model does not know
     # of (a late timer, wake-ups, the loopback and wrk: about 1 ms, the docs' breakdown),
-    # so there the model is a bound the cells come under, never one they pass. A cell the
+    # so there the cells come under the model, or just over it: its queue at the core is
+    # that of requests whose CPU varies as much as it can (exponential, as mean-value
+    # analysis takes it), and at 80% of a core on a slow host (76e2053's run) requests
+    # that vary less waited less, and the cells came up to 4% over it. A cell the
     # harness measured while the rest of the machine took a core's CONTENDED share or more
     # (its tries for it spent) had no core of its own to queue for: the model is not its.
     results = json.loads((ROOT / "bench/results/results.json").read_text())
@@ -62,7 +65,7 @@ def test_the_model_gives_each_committed_cell_its_rate_from_its_cpu(report: Modul
         if cell["latency_ms"] < 20:
             assert cell["rps"] / modelled == pytest.approx(1, abs=0.1), cell
         else:
-            assert 0.8 < cell["rps"] / modelled < 1.02, cell
+            assert 0.8 < cell["rps"] / modelled < 1.05, cell
         checked += 1
     assert checked >= 20
 
