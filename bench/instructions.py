@@ -119,6 +119,7 @@ async def drive(port: int, path: str, requests: int, server: subprocess.Popen[st
             if server.poll() is not None or asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"the server for {path} did not start") from None
             await asyncio.sleep(0.5)
+    await warm_pool(*connections[0])
     request = f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
     left = requests
 
@@ -136,6 +137,30 @@ async def drive(port: int, path: str, requests: int, server: subprocess.Popen[st
     await asyncio.gather(*(send(*connection) for connection in connections))
     for _, writer in connections:
         writer.close()
+
+
+async def warm_pool(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A readiness probe, then a wait until the pool holds its ORACLE_POOL_MIN connections,
+    as bench/server.py's `warm_pool` waits before the wall-clock cells: opened by the load,
+    the pool stayed at one connection, and every call waited its turn for a login."""
+    from server import CONCURRENCY  # the pool's ORACLE_POOL_MIN
+
+    async def get(target: str) -> tuple[bytes, bytes]:
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = re.search(rb"content-length: (\d+)", head, re.IGNORECASE)
+        return head, await reader.readexactly(int(length[1])) if length else b""
+
+    await get("/health/ready")
+    while True:
+        head, body = await get("/metrics")
+        if not head.startswith(b"HTTP/1.1 200"):  # metrics off: the warm-up's own pace
+            await asyncio.sleep(5)
+            return
+        found = re.search(rb"^oracle_pool_connections_open (\S+)$", body, re.M)
+        if found and float(found[1]) >= CONCURRENCY:
+            return
+        await asyncio.sleep(0.5)
 
 
 def main() -> None:

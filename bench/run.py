@@ -154,6 +154,8 @@ def main() -> None:
         try:
             for server in servers.values():
                 server.wait_live()
+            for server in servers.values():
+                server.warm_pool()
             print(
                 f"{len(servers)} servers up in {time.perf_counter() - started:.0f} s; "
                 f"{len(schedule)} cells to measure",

@@ -6,6 +6,7 @@ supervisor and two worker processes, each with its own pool.
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -170,6 +171,32 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.2)
         raise RuntimeError(f"the {self.name} service did not start")
+
+    def warm_pool(self, timeout: float = 60) -> None:
+        """Until each process's pool holds its ORACLE_POOL_MIN connections, as a deployed
+        service's does before its traffic comes: a readiness probe opens the pool, and the
+        bridge then logs its connections in while no call waits (`_warm_up`, bridge.py).
+        Opened by wrk's load instead, it gave way to the calls for good: at L = 0 the
+        stand-in's calls give their connections back before the pool's next login, so the
+        pool stayed at one connection and every call waited its turn for a login."""
+        deadline = time.monotonic() + timeout
+        warm = 0
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/health/ready", timeout=5)
+                if not self.metrics:  # no gauge to read: the warm-up's own pace
+                    time.sleep(2)
+                    return
+                scraped = httpx.get(f"{self.url}/metrics", timeout=5).text
+            except httpx.TransportError:
+                time.sleep(0.2)
+                continue
+            found = re.search(r"^oracle_pool_connections_open (\S+)$", scraped, re.M)
+            warm = warm + 1 if found and float(found[1]) >= CONCURRENCY else 0
+            if warm >= 3 * self.workers:  # on new connections: each worker's, as far as told
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the {self.name} service's pool did not open its connections")
 
     @property
     def name(self) -> str:
