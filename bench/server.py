@@ -124,6 +124,13 @@ def environment(
     }
 
 
+def pool_is_warm(metrics: str) -> bool:
+    """Whether the service's /metrics says its pool holds the connections the benchmark
+    opens it with (ORACLE_POOL_MIN, CONCURRENCY)."""
+    found = re.search(r"^oracle_pool_connections_open (\S+)$", metrics, re.M)
+    return found is not None and float(found[1]) >= CONCURRENCY
+
+
 class Server:
     """uvicorn serving bench/service.py from a rendered project: one process, or a
     supervisor and `workers` worker processes."""
@@ -191,8 +198,7 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.2)
                 continue
-            found = re.search(r"^oracle_pool_connections_open (\S+)$", scraped, re.M)
-            warm = warm + 1 if found and float(found[1]) >= CONCURRENCY else 0
+            warm = warm + 1 if pool_is_warm(scraped) else 0
             if warm >= 3 * self.workers:  # on new connections: each worker's, as far as told
                 return
             time.sleep(0.1)
