@@ -332,6 +332,16 @@ def test_a_slug_made_from_the_name_is_shown_in_its_refusal(tmp_path: Path) -> No
     assert '("3d-printing" given)' in str(error.value)
 
 
+def test_a_name_s_surrounding_spaces_are_not_the_service_s(tmp_path: Path) -> None:
+    # A name pasted with its spaces was the OpenAPI title and the README's heading as given.
+    service = render(tmp_path / "service", project_name="  Book Service ", kubernetes=True)
+    main = (service / "src" / "book_service" / "main.py").read_text()
+    assert 'title="Book Service",' in main
+    assert 'title = "Book Service"' in (service / "tests" / "test_main.py").read_text()
+    assert (service / "README.md").read_text().startswith("# Book Service\n")
+    assert "manifests for Book Service:" in (service / "k8s" / "README.md").read_text()
+
+
 def test_every_help_text_fits_the_one_line_a_prompt_shows() -> None:
     questions = yaml.safe_load((ROOT / "copier.yml").read_text())
     helps = {
