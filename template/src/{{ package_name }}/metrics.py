@@ -33,6 +33,9 @@ PATH = "/metrics"
 UNMATCHED = "unmatched"
 # The status label of a request whose client left before any response.
 GONE = "499"
+# The key, in a request's state, of the status the HTTP protocol answered it with while
+# its body was being read (request_head.py): the request is the app's, and counted as that.
+REFUSED_STATUS = "refused_status"
 # The method label: one of HTTP's own methods, or OTHER for any other token a client sends
 # (uvicorn's h11 protocol takes any), so clients cannot add label values without end.
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
@@ -63,7 +66,8 @@ REFUSED_UNREACHABLE = REFUSED.labels(reason="unreachable")
 ORACLE_ERRORS = Counter(
     "oracle_errors", "python-oracledb errors of database calls, by code", ["code"], registry=None
 )
-# Counted by the HTTP protocol (request_head.py), for requests the app never sees.
+# Counted by the HTTP protocol (request_head.py), for requests the app never sees; one it
+# refuses for its body is the app's already, and counted with REQUESTS.
 REQUESTS_REFUSED = Counter(
     "http_requests_refused",
     "HTTP requests refused before the app: malformed (400), too slow (408), too many "
@@ -183,6 +187,8 @@ class MetricsMiddleware:
             status = status or 500  # the server answers 500 for what reaches it
             raise
         finally:
+            # Answered by the protocol, for a body too slow or malformed: not a client gone.
+            status = status or scope.get("state", {}).get(REFUSED_STATUS, 0)
             method = scope["method"] if scope["method"] in METHODS else OTHER
             key = (method, route_of(scope), status)
             series = self._series.get(key)
