@@ -1091,6 +1091,9 @@ class StandInConnection:
         # and, once the synchronous API has met that, its socket fails each send.
         self.severed = False
         self.send_fails = False
+        # Its socket failed while it sat idle in the pool: the keepalive probes that
+        # ORACLE_EXPIRE_TIME sends went unanswered (`fail_while_idle`).
+        self.failed_idle = False
         # The profile's limit at which Oracle logged the session off, if it did.
         self.limited: int | None = None
         # The statements whose cursors the statement cache keeps open, the last run last,
@@ -1541,6 +1544,14 @@ class StandInPool(StandInPools):
         except BaseException:
             self.free.release()
             raise
+        if connection.failed_idle:
+            # Its socket failed while it was idle. The pool reads an idle connection's
+            # socket before it lends it (`_check_connection` in PooledConnRequest,
+            # impl/thin/pool.pyx), and `read_packet` (impl/thin/transport.pyx) takes only a
+            # reset for the close it looks for: the read's ETIMEDOUT escapes `fulfill`, the
+            # connection off the pool's lists and still counted open, its place taken for
+            # good (`free` is not given back).
+            raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
         self.lent(connection, connection)
         if (callback := self.callback_for(connection)) is not None:
             try:
@@ -1599,6 +1610,14 @@ class StandInPool(StandInPools):
         the answer (StandInConnection `socket_failed`); logins after it find it working."""
         for connection in self.idle:
             connection.severed = True
+
+    def fail_while_idle(self) -> None:
+        """Each idle connection's socket fails as it sits idle: the keepalive probes
+        ORACLE_EXPIRE_TIME sends go unanswered (a database host gone, a partition), and the
+        kernel fails its socket with ETIMEDOUT. Logins after it find the network working.
+        The pool meets it as it lends the connection (`acquire`)."""
+        for connection in self.idle:
+            connection.failed_idle = True
 
     def log_in_by(self, deadline: float) -> StandInConnection:
         """A new connection, made on a thread of its own as the pool's background thread
@@ -1925,6 +1944,13 @@ class StandInAsyncPool(StandInPools):
         return connection
 
     def expire_idle(self) -> None:
+        self.drop_all(self.idle)
+
+    def fail_while_idle(self) -> None:
+        """Each idle connection's socket fails as it sits idle (StandInPool's). asyncio
+        hears it: the transport's `connection_lost` sets the protocol's pending error, and
+        the pool drops each such connection as it would lend it (`_check_connection`,
+        impl/thin/pool.pyx), so the next callers log in."""
         self.drop_all(self.idle)
 
     def serve_afresh(self) -> None:
