@@ -1067,7 +1067,7 @@ class StandInConnection:
 
     def __init__(self, pool: "StandInPools") -> None:
         self.pool = pool
-        self.call_timeout = 0
+        self._call_timeout = 0
         # Kept across releases, as the thin pool keeps it: it lends the same connection
         # implementation again and never resets the flag (base_impl.pxd, impl/thin/pool.pyx).
         self.autocommit = False
@@ -1104,6 +1104,20 @@ class StandInConnection:
         self.cached: dict[str, bool | None] = {}
         self._stmtcachesize = pool.stmtcachesize
         self.fresh = True  # not lent yet: the pool's session callback is to run on it
+
+    @property
+    def call_timeout(self) -> int:
+        return self._call_timeout
+
+    @call_timeout.setter
+    def call_timeout(self, milliseconds: int) -> None:
+        """Set on the socket at once (`set_call_timeout`, impl/thin/connection.pyx): on a
+        connection whose socket the driver closed (`_disconnect` and `connection_lost`,
+        impl/thin/protocol.pyx, set its transport to None), Cython code that does not check
+        reads None, and the process dies."""
+        if self.lost:
+            raise ProcessCrash("Connection.call_timeout set on a closed connection: a segfault")
+        self._call_timeout = milliseconds
 
     @property
     def max_open_cursors(self) -> int:
