@@ -26,7 +26,7 @@ PASSWORD = "never-printed-7f3a"
 CONNECT_PARAMS = (
     "POOL_GETMODE_WAIT, POOL_GETMODE_TIMEDWAIT, PURITY_NEW, PURITY_SELF = 0, 2, 1, 2\n\n\n"
     "class ConnectParams:\n"
-    "    host, port = 'db', 1521\n\n"
+    "    host, port, wallet_location = 'db', 1521, None\n\n"
     "    def set(self, **values):\n"
     "        self.__dict__.update(values)\n\n"
     "    def parse_connect_string(self, value):\n"
