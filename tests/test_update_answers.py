@@ -179,6 +179,11 @@ def test_an_update_that_breaks_a_rule_with_a_recorded_answer_is_refused_and_chan
             {"pool_max": 6, "pool_min": 6},
             "pool_max (6) must be at least executor_workers (10)",
         ),
+        (  # asyncio dropped, then defaulted to threadpool, which executor_workers picks
+            {},
+            {"executor_workers": 8},
+            "executor_workers is for oracle_api threadpool, not asyncio",
+        ),
     ],
 )
 def test_a_later_answer_that_breaks_a_rule_with_an_earlier_recorded_one_is_refused(
