@@ -307,3 +307,25 @@ def test_the_next_steps_after_a_copy_quote_a_destination_the_shell_would_split(
         [*command, str(ROOT), str(destination)], capture_output=True, text=True, check=True
     )
     assert f"\n  cd '{destination}'\n" in done.stderr
+
+
+def test_the_next_steps_after_a_copy_over_a_service_keep_its_env_and_ask_for_a_review(
+    tmp_path: Path,
+) -> None:
+    # `copier recopy` runs as a copy: its steps were a new service's, whose `cp` wrote the
+    # example over the team's .env, and whose commit took every file it wrote over unread.
+    destination = tmp_path / "service"
+    copier = str(ROOT / ".venv/bin/copier")
+    command = [copier, "copy", "--defaults", "--vcs-ref=HEAD", str(ROOT), str(destination)]
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "\n  cp .env.example .env " in first.stderr
+    again = subprocess.run(
+        [copier, "recopy", "--defaults", "--overwrite", "--vcs-ref=HEAD"],
+        cwd=destination,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "\n  [ -e .env ] || cp .env.example .env " in again.stderr
+    assert "git diff" in again.stderr
+    assert "git add -A" not in again.stderr
