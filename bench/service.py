@@ -100,8 +100,14 @@ async def log_in(settings: Any) -> None:
     Oracle accepts it, at once."""
 
 
+def resolve_hosts(settings: Any) -> None:
+    """The asyncio mode's lookup of Oracle's host names before that login: no host to find."""
+
+
 book_service.db.create_pool = stand_in_pool
 book_service.db.log_in_async = log_in
+if hasattr(book_service.db, "resolve_hosts"):
+    book_service.db.resolve_hosts = resolve_hosts
 app = create_app()
 
 # The event loop's lag: a timer due every LAG_PERIOD seconds, and how late it runs. While
