@@ -200,3 +200,15 @@ def test_every_page_a_file_names_is_the_service_s_or_said_to_be_the_template_s(
     for name in files(project):
         for template_s, page in PAGE_NAMED.findall((project / name).read_text()):
             assert template_s or (project / page).is_file(), f"{name} names {page}"
+
+
+def test_the_error_table_lists_every_code_the_service_answers(
+    rendered: Callable[[str], Path],
+) -> None:
+    # The threadpool mode's problems.py has every code: thick mode's besides thin mode's.
+    problems = (rendered("threadpool") / "src/book_service/problems.py").read_text()
+    answered = set(re.findall(r'^    "((?:ORA|DPY)-\d{4,5})": \(HTTPStatus', problems, re.M))
+    page = (ROOT / "docs/architecture.md").read_text()
+    table = "\n".join(line for line in page.splitlines() if line.startswith("| "))
+    assert len(answered) > 50
+    assert sorted(code for code in answered if code not in table) == []
