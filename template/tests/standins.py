@@ -1521,7 +1521,9 @@ class StandInPools:
         of those as one dropped, under the call using it (`_close_helper`,
         `_close_all_connections` and `_close_connection`, impl/thin/pool.pyx): logged off,
         and its work committed, unless its socket is closed already (`forget`). The call
-        finds it closed (DPY-1001)."""
+        finds it closed (DPY-1001). A pool closed already refuses it (DPY-1002, `_verify_open`
+        in pool.py's `close`)."""
+        self.check_open()
         if self.out and not force:
             raise driver_error(errors.ERR_POOL_HAS_BUSY_CONNECTIONS)
         for state in self.out:

@@ -4,7 +4,7 @@ so that code that would fail on the real driver fails here too."""
 import oracledb
 import pytest
 
-from tests.standins import StandInDatabase, StandInPool
+from tests.standins import StandInAsyncPool, StandInDatabase, StandInPool
 
 NOTES = """
 CREATE TABLE notes (
@@ -67,3 +67,16 @@ def test_a_number_counted_up_past_its_precision_is_ora_01438_and_null_stays_null
             cursor.execute("SELECT edits FROM notes WHERE id = :id", {"id": key})
             counted += cursor.fetchall()
         assert counted == [(99,), (None,)]
+
+
+async def test_a_pool_closed_already_refuses_its_close_with_dpy_1002() -> None:
+    # `_verify_open` before each close, pool.py: its close raised nothing, which hid a
+    # second close of the service's.
+    pool = StandInPool()
+    pool.close()
+    with pytest.raises(oracledb.Error, match="DPY-1002"):
+        pool.close()
+    async_pool = StandInAsyncPool()
+    await async_pool.close()
+    with pytest.raises(oracledb.Error, match="DPY-1002"):
+        await async_pool.close()
