@@ -26,6 +26,7 @@ RESOURCE_TESTS = [
     "conftest.py",
     "factories.py",
     "fakes.py",
+    "test_event_loop.py",
     "test_router.py",
     "test_sql.py",
     "test_storage.py",
