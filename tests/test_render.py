@@ -26,10 +26,10 @@ RESOURCE_TESTS = [
     "conftest.py",
     "factories.py",
     "fakes.py",
-    "test_event_loop.py",
     "test_router.py",
     "test_sql.py",
     "test_storage.py",
+    "test_the_loop.py",
 ]
 # Characters Windows refuses in a file name, and the names it reserves.
 WINDOWS_FORBIDDEN = re.compile(r'[<>:"\\|?*\x00-\x1f]')
