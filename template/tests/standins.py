@@ -4,7 +4,7 @@ A kinder stand-in than the driver hides bugs, so this one keeps the rules the se
 depends on, each with its source (python-oracledb 26, thin mode; paths in its repository):
 
 - Tables come from the migrations' own DDL (`alembic upgrade head --sql`): their column
-  types, NOT NULL, defaults, identity keys, unique and check constraints.
+  types, NOT NULL, defaults, identity keys, primary keys, unique and check constraints.
 - A value bound by value is typed from its Python type, as `OracleMetadata.from_value`
   does (src/oracledb/impl/base/metadata.pyx): `datetime` and `date` bind as DATE, which
   holds no fractional seconds (`encode_date`, impl/base/encoders.pyx), unless
@@ -216,6 +216,9 @@ class Table:
     name: str
     columns: dict[str, Column]
     unique: list[tuple[str, str]] = field(default_factory=list)  # constraint, column
+    # The primary key's constraint and column; an identity gives each insert the next key,
+    # which rows loaded with their keys (Data Pump, say) may have taken: ORA-00001.
+    primary: tuple[str, str] | None = None
     # Constraint, column, and the values it allows: listed (IN), or a range (BETWEEN).
     checks: list[tuple[str, str, Container[Decimal]]] = field(default_factory=list)
     rows: dict[Decimal, Row] = field(default_factory=dict)
@@ -270,6 +273,7 @@ CONSTRAINT = re.compile(r"CONSTRAINT (\w+) ")
 # A column's DEFAULT: a number, a quoted string ('' a quote), or a DATE literal.
 DEFAULT = re.compile(r"DEFAULT (-?[\d.]+|'(?:[^']|'')*'|DATE '[\d-]+')")
 UNIQUE = re.compile(r"CONSTRAINT (\w+) UNIQUE \((\w+)\)")
+PRIMARY = re.compile(r"CONSTRAINT (\w+) PRIMARY KEY \((\w+)\)")
 CHECK_IN = re.compile(r"CONSTRAINT (\w+) CHECK \((\w+) IN \(([^)]*)\)\)")
 # Unnamed, it has the name Oracle gives it, SYS_C and a number.
 SYSTEM_NAMES = itertools.count(8000)
@@ -477,6 +481,8 @@ def rename_constraint(table: Table, old: str, new: str) -> None:
         raise oracle_error(2264, "name already used by an existing constraint")
     table.constraints = table.constraints - {old} | {new}
     table.unique = [(new if name == old else name, column) for name, column in table.unique]
+    if table.primary is not None and table.primary[0] == old:
+        table.primary = (new, table.primary[1])
     table.checks = [
         (new if name == old else name, column, allowed) for name, column, allowed in table.checks
     ]
@@ -505,7 +511,9 @@ def define(table: Table, line: str) -> None:
         if match[1] in table.constraints:
             raise oracle_error(2264, "name already used by an existing constraint")
         table.constraints.add(match[1])
-    if match := UNIQUE.fullmatch(line):
+    if match := PRIMARY.fullmatch(line):
+        table.primary = (match[1], match[2])
+    elif match := UNIQUE.fullmatch(line):
         table.unique.append((match[1], match[2]))
     elif match := CHECK_IN.fullmatch(line):
         allowed = tuple(Decimal(value) for value in match[3].split(","))
@@ -975,6 +983,9 @@ class StandInCursor:
                 row[column.name] = column.default
         self.check(table, row, None)
         key = row["id"]
+        if table.primary is not None and key in table.rows:
+            constraint, keyed = table.primary
+            raise oracle_error(1, taken(constraint, table.name, keyed, key))
         table.put(row)
         self.connection.undo.append(partial(table.remove, key))
         self.rowcount = 1

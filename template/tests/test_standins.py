@@ -80,3 +80,28 @@ async def test_a_pool_closed_already_refuses_its_close_with_dpy_1002() -> None:
     await async_pool.close()
     with pytest.raises(oracledb.Error, match="DPY-1002"):
         await async_pool.close()
+
+
+KEYED = """
+CREATE TABLE keyed (
+    id NUMBER(19) GENERATED ALWAYS AS IDENTITY,
+    body VARCHAR2(20 CHAR),
+    CONSTRAINT keyed_pk PRIMARY KEY (id)
+);
+"""
+
+
+def test_a_key_the_identity_gives_that_a_row_holds_already_is_ora_00001() -> None:
+    # Oracle's primary key holds against its own identity too: rows loaded with their keys
+    # (Data Pump) leave the identity behind them, and its next key is refused.
+    database = StandInDatabase(KEYED)
+    connection = StandInPool(database=database).acquire()
+    insert = "INSERT INTO keyed (body) VALUES (:body)"
+    with connection.cursor() as cursor:
+        cursor.execute(insert, {"body": "loaded"})
+        database.tables["keyed"].ids = iter([1, 2])  # the identity, where it was before it
+        with pytest.raises(oracledb.IntegrityError, match=r"\(APP\.KEYED_PK\)"):
+            cursor.execute(insert, {"body": "new"})
+        cursor.execute(insert, {"body": "new"})  # the key it used up is gone for good
+        cursor.execute("SELECT id, body FROM keyed ORDER BY id")
+        assert cursor.fetchall() == [(1, "loaded"), (2, "new")]
