@@ -338,11 +338,11 @@ def migrate_online(project: Path, dsn: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     ("oracle", "said"),
     [
-        ("closed port", "app cannot log in to Oracle: DPY-6005 (Connection refused)"),
+        ("closed port", "app cannot reach Oracle: DPY-6005 (Connection refused)"),
         ("silent", "Oracle did not answer a login within 1 s (ORACLE_CONNECT_TIMEOUT)"),
-        ("unresolved", "app cannot log in to Oracle: its host name does not resolve ("),
+        ("unresolved", "app cannot reach Oracle: its host name does not resolve ("),
         # A wrong service name, not a database that is down: the listener's own code says so.
-        ("refusing", "app cannot log in to Oracle: DPY-6005 (DPY-6001)"),
+        ("refusing", "app cannot reach Oracle: DPY-6005 (DPY-6001)"),
     ],
 )
 def test_an_online_migration_with_oracle_unreachable_fails_in_one_line_in_time(
