@@ -25,6 +25,7 @@ to send instead (`json_only`). FastAPI would read either as bytes, and answer th
 body "should be a valid dictionary", which sends a client looking in the wrong place.
 """
 
+import asyncio
 import itertools
 import json
 import operator
@@ -225,6 +226,13 @@ def where_repeated(body: bytes) -> list[str | int]:
     return ["body"]  # past MAX_STEPS; or, not reached, no key given twice
 
 
+# A body this long or longer is read on a thread, with which the event loop takes turns
+# (the GIL's switch interval, 5 ms): `read` runs Python for each value, and a MiB of floats
+# held the loop 0.2 to 0.6 s, every other request waiting. A shorter one is read at once,
+# in less time than the hand-off takes.
+READ_APART = 16_384
+
+
 class ExactJSONRequest(Request):
     # The keys the body's model takes, when it refuses others; None when it takes any.
     known: frozenset[str] | None = None
@@ -233,27 +241,37 @@ class ExactJSONRequest(Request):
         """The body's JSON, each object's keys given once (`read` says what else)."""
         if not hasattr(self, "_json"):
             body = await self.body()
-            try:
-                self._json = read(body, unique_keys)
-            except RepeatedKeyError:
-                # Where, read again with every pair kept: only a refused body pays for it.
-                # What follows the repeated key may not be JSON: that is the error, then.
-                raise KeyGivenTwiceError(where_repeated(body)) from None
-            if isinstance(self._json, Decimal):
-                # A body that is a number alone, such as 0.0, is refused as JSON that is not
-                # an object is. FastAPI validates a body with `from_attributes`, and pydantic
-                # would read a Decimal as an object whose attributes are the fields: a model
-                # whose every field is optional would take it, each field left out.
-                self._json = float(self._json)
-            if self.known is not None and isinstance(self._json, dict):
-                unknown = (key for key in self._json if key not in self.known)
-                first = list(itertools.islice(unknown, MAX_ERRORS + 1))
-                # pydantic cannot read a key with a lone surrogate (JSON's "\udc00") at
-                # all: its one error, "Input should be a valid string" for the whole body,
-                # would hide the key's and every other.
-                if len(first) > MAX_ERRORS or not all(map(is_text, first)):
-                    raise UnknownKeysError(first)
+            if len(body) < READ_APART:
+                self._json = parsed(body, self.known)
+            else:
+                self._json = await asyncio.to_thread(parsed, body, self.known)
         return self._json
+
+
+def parsed(body: bytes, known: frozenset[str] | None) -> Any:
+    """The JSON of `body`, each object's keys given once, and an object's keys all in
+    `known` if given; KeyGivenTwiceError or UnknownKeysError if not."""
+    try:
+        value = read(body, unique_keys)
+    except RepeatedKeyError:
+        # Where, read again with every pair kept: only a refused body pays for it.
+        # What follows the repeated key may not be JSON: that is the error, then.
+        raise KeyGivenTwiceError(where_repeated(body)) from None
+    if isinstance(value, Decimal):
+        # A body that is a number alone, such as 0.0, is refused as JSON that is not an
+        # object is. FastAPI validates a body with `from_attributes`, and pydantic would
+        # read a Decimal as an object whose attributes are the fields: a model whose every
+        # field is optional would take it, each field left out.
+        value = float(value)
+    if known is not None and isinstance(value, dict):
+        unknown = (key for key in value if key not in known)
+        first = list(itertools.islice(unknown, MAX_ERRORS + 1))
+        # pydantic cannot read a key with a lone surrogate (JSON's "\udc00") at all: its
+        # one error, "Input should be a valid string" for the whole body, would hide the
+        # key's and every other.
+        if len(first) > MAX_ERRORS or not all(map(is_text, first)):
+            raise UnknownKeysError(first)
+    return value
 
 
 def is_text(key: str) -> bool:
