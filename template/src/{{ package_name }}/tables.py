@@ -21,6 +21,8 @@ class Table(Protocol[Item]):
     """A resource's sql module, as the statements read it."""
 
     RESOURCE: str
+    # The primary key its revision names, in upper case as Oracle's errors name it.
+    PRIMARY_KEY: str
     # The schema of a stored row (`Book`).
     ITEM: type[Item]
     SELECT_PAGE: str
