@@ -1813,21 +1813,24 @@ class StandInAsyncConnection:
             raise self.state.ended(ending)
 
     async def answer_within(self, seconds: float) -> None:
+        """Oracle's answer in `seconds`, awaited as the driver awaits each round trip's:
+        `asyncio.wait_for` within the call timeout, and past it, once more for the answer to
+        the break it then sends (`_process_message`, impl/thin/protocol.pyx). From Python
+        3.12 that timeout cancels the task the wait began in (asyncio.timeout), whichever
+        task goes on with it: a round trip begun in one task and handed on to another
+        cancels the first, and waits on with no bound, here as with the driver."""
         loop = asyncio.get_running_loop()
+        limit = self.state.call_timeout / 1000 or None
         self.answer = loop.create_future()
-        started = loop.time()
-        answered = loop.call_later(seconds, self.answered, self.answer)
+        # An answer due past the call timeout is never read: the timeout ends the wait first.
+        late = limit is not None and seconds >= limit
+        answered = None if late else loop.call_later(seconds, self.answered, self.answer)
         try:
-            await self.answer
+            await asyncio.wait_for(self.answer, limit)
+            return
+        except TimeoutError:
+            pass  # the driver sends a break: a slow Oracle answers it at once
         except asyncio.CancelledError:
-            answered.cancel()
-            limit = self.state.call_timeout / 1000
-            if self.silent and limit and loop.time() - started >= limit:
-                # Past the call timeout the driver has sent its break and awaits the answer
-                # within the timeout again (`_process_timeout_helper`): cancelled there, it
-                # ends at once (`_process_message`, impl/thin/protocol.pyx), the answer unread.
-                self.break_unread = True
-                raise
             if self.silent:  # the break's answer never comes, but the socket's loss ends the wait
                 self.answer = loop.create_future()
                 try:
@@ -1837,6 +1840,22 @@ class StandInAsyncConnection:
                     # and that answer is the next round trip's to read, if it ever comes.
                     self.break_unread = True
                     raise
+            raise
+        finally:
+            if answered is not None:
+                answered.cancel()
+            self.answer = None
+        if not self.silent:
+            return
+        self.answer = loop.create_future()
+        try:  # a silent Oracle does not answer the break either
+            await asyncio.wait_for(self.answer, limit)
+        except TimeoutError:
+            return
+        except asyncio.CancelledError:
+            # Cancelled as it waits for the break's answer, the driver ends at once
+            # (`_process_message`), the answer unread.
+            self.break_unread = True
             raise
         finally:
             self.answer = None
