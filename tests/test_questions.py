@@ -1,6 +1,7 @@
 """Every answer that would break the rendered service is refused, naming the question and rule."""
 
 import ast
+import json
 import re
 import tomllib
 from collections.abc import Callable
@@ -207,6 +208,10 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     # Its revision, "heads", would be Alembic's word for the newest: its migrations failed.
     ([{"head": ["title str"]}], 'makes the migration revision "heads", a word Alembic reads'),
     ([{"page": ["title str"]}], 'would make the class "Page", which replaces a name its'),
+    # Two schemas of one name in the OpenAPI document: the 422s' $ref named neither.
+    ([{"validation_problem": ["title str"]}], 'would make the schema "ValidationProblem", the'),
+    ([{"field_error": ["title str"]}], 'would make the schema "FieldError", the name of one'),
+    ([{"health": ["title str"]}], 'would make the schema "Health", the name of one of the'),
     ([{"oracle": ["title str"]}], 'would make the class "OracleRepository", which replaces'),
     ([{"big_int": ["title str"]}], 'would make the class "BigInt", which replaces a name its'),
     ([{"book": ["str str(10)"]}], "would hide the Python type str"),
@@ -556,6 +561,21 @@ def test_no_resource_makes_a_class_that_replaces_a_name_its_modules_use(
     assert {"BaseModel", "OracleRepository", "Timestamp"} <= taken
     missing = taken - names_listed("TAKEN_CLASS_NAMES")
     assert not missing, f"add them to TAKEN_CLASS_NAMES in includes/names.jinja: {missing}"
+
+
+def test_no_resource_makes_a_schema_named_as_one_of_the_service_s_own() -> None:
+    # The committed OpenAPI documents, which test_generated.py keeps equal to the renders':
+    # a schema that is no resource's (Book, BookCreate, BookUpdate, BookPage) is the service's.
+    own = set()
+    for document in (Path(__file__).parent / "openapi").glob("*.json"):
+        schemas = set(json.loads(document.read_text())["components"]["schemas"])
+        resources = {name.removesuffix("Page") for name in schemas if name.endswith("Page")}
+        suffixes = ["", "Create", "Update", "Page"]
+        made = {f"{name}{suffix}" for name in resources for suffix in suffixes}
+        own |= schemas - made
+    assert {"ValidationProblem", "Health"} <= own
+    missing = own - names_listed("SERVICE_SCHEMAS")
+    assert not missing, f"add them to SERVICE_SCHEMAS in includes/names.jinja: {missing}"
 
 
 def functions_called_among_fields(project: Path) -> set[str]:
