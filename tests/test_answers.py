@@ -139,7 +139,7 @@ FIRST_DAY = {
 def passes_its_checks(project: Path) -> None:
     check(project, "ruff", "check", "--no-cache", ".")
     check(project, "ruff", "format", "--no-cache", "--check", ".")
-    check(project, "mypy", "--no-incremental")
+    check(project, "mypy")
     check(project, *WHOLE_SUITE, "-q", "-x")
 
 
