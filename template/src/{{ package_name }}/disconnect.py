@@ -18,7 +18,11 @@ instructions (the template's bench/). A client that leaves is noticed within tha
 of leaving, or as soon as it leaves after that.
 
 A request whose client left before the answer got none, so the server logs no access line
-for it: this module logs its one line instead (and the metrics count it as 499).
+for it: this module logs its one line instead (and the metrics count it as 499). A client
+that left before the watcher began is noticed as its answer starts, which goes no further:
+the server would drop it unsent (uvicorn's `send` once the connection is lost), and it
+would be counted as answered. The line then gives the status nobody got: a write was made.
+Uvicorn reads a half-close after the request (`nc -N`, Go's `CloseWrite`) as leaving.
 """
 
 import asyncio
@@ -57,6 +61,22 @@ class Departure:
 departure: ContextVar[Departure | None] = ContextVar("departure", default=None)
 
 
+def said_at_once(receive: Receive) -> Message | None:
+    """What the server has to say at once, if anything: the disconnect, once the body is
+    read. An awaitable that has its result ends when first stepped; one that would wait
+    yields a future first, and is closed then, without its task waiting on it (uvicorn's
+    `receive` waits on an `asyncio.Event`, a queue's `get` on a future; each gives it up
+    as it would on a cancellation)."""
+    step = receive().__await__()
+    try:
+        step.send(None)
+    except StopIteration as said:
+        message: Message = said.value
+        return message
+    step.close()
+    return None
+
+
 class CancelOnDisconnectMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -75,6 +95,7 @@ class CancelOnDisconnectMiddleware:
         began = loop.time()
         gone: asyncio.Future[Message] = loop.create_future()
         started = False
+        unsent: int | None = None  # the status of an answer whose client had gone
         # The handler runs in this task, and only the watcher gets a task of its own.
         task = asyncio.current_task()
         if task is None:  # an ASGI server runs every request in a task of its own
@@ -87,9 +108,15 @@ class CancelOnDisconnectMiddleware:
             return body.pop(0) if body else await asyncio.shield(gone)
 
         async def send_and_note(message: Message) -> None:
-            nonlocal started
+            nonlocal started, unsent
+            if not started and not here.gone and said_at_once(receive) is not None:
+                # Gone before the watcher began: the handler ran to its end (a write made),
+                # and its answer is one nobody gets.
+                here.gone = True
+                unsent = message["status"]
             started = started or message["type"] == "http.response.start"
-            await send(message)
+            if not here.gone:
+                await send(message)
 
         async def watch() -> None:
             nonlocal cancelled_task
@@ -134,4 +161,7 @@ class CancelOnDisconnectMiddleware:
             if here.gone:
                 took = loop.time() - began
                 request = f"{scope['method']} {scope['path']}"
-                logger.info("%r got no answer: its client went away after %.3f s", request, took)
+                after = f"its client went away after {took:.3f} s"
+                if unsent is not None:
+                    after += f", before its answer ({unsent}) began"
+                logger.info("%r got no answer: %s", request, after)
