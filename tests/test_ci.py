@@ -77,7 +77,16 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
     integration = jobs["integration"]
     assert integration["needs"] == "checks"
     oracle = integration["services"]["oracle"]
-    assert oracle["image"].startswith("gvenzl/oracle-free:")
+    # On 23ai, and on 21c, which python-oracledb speaks to without 23ai's request
+    # boundaries and BOOLEAN; each on the service its image opens.
+    releases = integration["strategy"]["matrix"]["oracle"]
+    assert [(release["release"], release["image"].split(":")[0]) for release in releases] == [
+        ("23ai", "gvenzl/oracle-free"),
+        ("21c", "gvenzl/oracle-xe"),
+    ]
+    assert [release["service"] for release in releases] == ["FREEPDB1", "XEPDB1"]
+    assert oracle["image"] == "${{ matrix.oracle.image }}"
+    assert integration["env"]["ORACLE_DSN"] == "localhost:1521/${{ matrix.oracle.service }}"
     assert "--health-cmd healthcheck.sh" in oracle["options"]
     assert oracle["env"]["APP_USER"] == integration["env"]["ORACLE_USER"]
     assert oracle["env"]["APP_USER_PASSWORD"] == integration["env"]["ORACLE_PASSWORD"]
@@ -89,7 +98,8 @@ def test_checks_run_on_the_python_asked_for_then_oracle_runs_the_integration_sui
     assert steps[-2]["name"] == "Start DRCP"
     assert "DBMS_CONNECTION_POOL.START_POOL()" in runs[-2]
     assert "sqlplus -s -l / as sysdba" in runs[-2]
-    assert "ORACLE_DRCP_DSN=localhost:1521/FREEPDB1:pooled" in runs[-2]
+    assert steps[-2]["env"]["SERVICE"] == "${{ matrix.oracle.service }}"
+    assert "ORACLE_DRCP_DSN=localhost:1521/$SERVICE:pooled" in runs[-2]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
