@@ -77,6 +77,10 @@ def said_at_once(receive: Receive) -> Message | None:
     return None
 
 
+def is_disconnect(message: Message | None) -> bool:
+    return message is not None and message["type"] == "http.disconnect"
+
+
 class CancelOnDisconnectMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -109,7 +113,7 @@ class CancelOnDisconnectMiddleware:
 
         async def send_and_note(message: Message) -> None:
             nonlocal started, unsent
-            if not started and not here.gone and said_at_once(receive) is not None:
+            if not started and not here.gone and is_disconnect(said_at_once(receive)):
                 # Gone before the watcher began: the handler ran to its end (a write made),
                 # and its answer is one nobody gets.
                 here.gone = True
