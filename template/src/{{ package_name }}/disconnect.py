@@ -21,7 +21,8 @@ A request whose client left before the answer got none, so the server logs no ac
 for it: this module logs its one line instead (and the metrics count it as 499). A client
 that left before the watcher began is noticed as its answer starts, which goes no further:
 the server would drop it unsent (uvicorn's `send` once the connection is lost), and it
-would be counted as answered. The line then gives the status nobody got: a write was made.
+would be counted as answered. The line then gives the status nobody got: the handler ran
+to its end, a write, say, made.
 Uvicorn reads a half-close after the request (`nc -N`, Go's `CloseWrite`) as leaving.
 """
 
