@@ -62,24 +62,21 @@ class Departure:
 departure: ContextVar[Departure | None] = ContextVar("departure", default=None)
 
 
-def said_at_once(receive: Receive) -> Message | None:
-    """What the server has to say at once, if anything: the disconnect, once the body is
-    read. An awaitable that has its result ends when first stepped; one that would wait
-    yields a future first, and is closed then, without its task waiting on it (uvicorn's
-    `receive` waits on an `asyncio.Event`, a queue's `get` on a future; each gives it up
-    as it would on a cancellation)."""
+def gone_at_once(receive: Receive) -> bool:
+    """Whether the server says at once that the client has gone: `http.disconnect`, the only
+    message left once the body is read. An awaitable that has its result ends when first
+    stepped; one that would wait yields a future first, and is closed then, without its
+    task waiting on it (uvicorn's `receive` waits on an `asyncio.Event`, a queue's `get` on
+    a future; each gives it up as it would on a cancellation)."""
     step = receive().__await__()
     try:
         step.send(None)
     except StopIteration as said:
         message: Message = said.value
-        return message
+        kind: str = message["type"]
+        return kind == "http.disconnect"
     step.close()
-    return None
-
-
-def is_disconnect(message: Message | None) -> bool:
-    return message is not None and message["type"] == "http.disconnect"
+    return False
 
 
 class CancelOnDisconnectMiddleware:
@@ -114,7 +111,7 @@ class CancelOnDisconnectMiddleware:
 
         async def send_and_note(message: Message) -> None:
             nonlocal started, unsent
-            if not started and not here.gone and is_disconnect(said_at_once(receive)):
+            if not started and not here.gone and gone_at_once(receive):
                 # Gone before the watcher began: the handler ran to its end (a write made),
                 # and its answer is one nobody gets.
                 here.gone = True
