@@ -1107,6 +1107,10 @@ class StandInConnection:
         self.failed_idle = False
         # The profile's limit at which Oracle logged the session off, if it did.
         self.limited: int | None = None
+        # What Oracle said as it took the login (ORA-28002 in a password's grace period),
+        # which the driver keeps until the connection's first release (`_end_request`,
+        # impl/thin/connection.pyx).
+        self.warning: errors._Error | None = pool.login_warning
         # The statements whose cursors the statement cache keeps open, the last run last,
         # and for a query, whether its fetch variables read NUMBER as Decimal: built at its
         # first run and kept with it, whatever a later run's `fetch_decimals` says
@@ -1346,6 +1350,7 @@ class PoolOptions(TypedDict, total=False):
     wait_timeout: float
     database: StandInDatabase | None
     refuse_logins: int | None
+    login_warning: errors._Error | None
     login_latency: float
     stmtcachesize: int
     session_callback: Callable[[Any, str | None], Any] | None
@@ -1373,6 +1378,7 @@ class StandInPools:
         wait_timeout: float = 1.0,
         database: StandInDatabase | None = None,
         refuse_logins: int | None = None,
+        login_warning: errors._Error | None = None,
         login_latency: float = 0.0,
         stmtcachesize: int = 20,
         session_callback: Callable[[Any, str | None], Any] | None = None,
@@ -1389,6 +1395,8 @@ class StandInPools:
         self.database = database or StandInDatabase()
         # An ORA code every login fails with (1017: wrong password), or None.
         self.refuse_logins = refuse_logins
+        # A warning every login Oracle takes comes with (`Connection.warning`), or None.
+        self.login_warning = login_warning
         # Oracle answers nothing on the open connections, not even a break (see above). A
         # new login still takes `login_latency`: a silent listener is tested with the real
         # driver (test_stuck_pool.py).
@@ -1483,6 +1491,7 @@ class StandInPools:
         """A lent connection given back: idle again, or, closed by the driver, dropped (its
         session ends, and Oracle rolls back what it left uncommitted)."""
         self.still_open()
+        state.warning = None  # the driver's `_end_request`
         if state.lost:
             state.undo_all()
         with self.lock:
@@ -1758,6 +1767,7 @@ class StandInAsyncConnection:
     client_identifier = Shared("state")
     current_schema = Shared("state")
     transaction_in_progress = Shared("state")
+    warning = Shared("state")
 
     def __init__(self, pool: "StandInAsyncPool", state: StandInConnection) -> None:
         self.pool = pool
