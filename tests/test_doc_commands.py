@@ -48,6 +48,7 @@ PROVEN: list[tuple[str, str]] = [
     (r"scripts/migrate", ORACLE),
     (r"scripts/wait-for-oracle 600 && scripts/migrate", ORACLE),
     (r"uv run alembic current", ORACLE),
+    (r'sqlplus -S -L "\S+" @migrate\.sql < /dev/null', ORACLE + ", with SQL*Plus"),
     (r"export ORACLE_DSN=\S+ ORACLE_USER=\S+ ORACLE_PASSWORD=\.\.\.", ORACLE),
     (r"scripts/bench( --quick)?", "scripts/bench itself: it needs wrk and minutes, not CI"),
     (r"docker (compose|build|run) .*", "cannot run here, no Docker engine: tests/test_docker.py"),
