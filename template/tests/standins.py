@@ -137,6 +137,14 @@ def error_with_code(full_code: str, message: str) -> oracledb.Error:
     return cast(oracledb.Error, error.exc_type(error))
 
 
+def grace(days: int) -> errors._Error:
+    """What a login in a password's grace period comes with, as its connection's `warning`:
+    ORA-28002, not raised (python-oracledb's Connection.warning; its tests/ext/
+    test_ext_1700)."""
+    warning = oracle_error(28002, f"the password will expire within {days} days")
+    return cast(errors._Error, warning.args[0])
+
+
 class ProcessCrash(SystemExit):
     """What python-oracledb does to the whole process where a stand-in raises this (a
     segmentation fault): nothing the service could catch. No `except Exception` hides it,
