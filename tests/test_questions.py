@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sqlalchemy.dialects.oracle import dictionary
 
 from tests.conftest import ROOT, render
 from tests.modules import reserved
@@ -270,6 +271,12 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"call": ["name str(50)"]}], 'would make a test package "calls"'),
     ([{"test_metric": ["name str(50)"]}], 'would make a test package "test_metrics"'),
     ([{"migration": ["name str(50)"]}], 'would make the integration test "test_migrations.py"'),
+    # A table named as a data dictionary view that SQLAlchemy reads without its owner, as
+    # Alembic does before every online migration: read in the view's place, its columns
+    # not the view's, it would fail every migration after the one that made it.
+    ([{"all_table": ["label str(30)"]}], 'makes the table "all_tables", the name of an Oracle'),
+    ([{"all_view": ["label str(30)"]}], 'makes the table "all_views", the name of an Oracle'),
+    ([{"user_table": ["label str(30)"]}], 'makes the table "user_tables", the name of an'),
     # FastAPI's documentation is served at /docs, after every router: a resource's list
     # there would hide it.
     ([{"doc": ["name str(50)"]}], 'would serve its list at "/docs"'),
@@ -610,6 +617,17 @@ def test_no_field_hides_a_function_its_schemas_or_from_row_call(
     refused = names_listed("ORACLE_RESERVED") | names_listed("TYPE_NAMES")
     missing = called - names_listed("FUNCTION_NAMES") - refused
     assert not missing, f"add them to FUNCTION_NAMES in includes/names.jinja: {missing}"
+
+
+def test_no_table_takes_the_name_of_a_dictionary_view_sqlalchemy_reads() -> None:
+    # Each view the Oracle dialect reads, for Alembic's online runs and autogenerate.
+    views = {
+        table.name.removesuffix(dictionary.DB_LINK_PLACEHOLDER)
+        for table in dictionary.dictionary_meta.tables.values()
+    }
+    assert {"all_tables", "all_views", "all_constraints"} <= views
+    missing = views - names_listed("DICTIONARY_VIEWS")
+    assert not missing, f"add them to DICTIONARY_VIEWS in includes/names.jinja: {missing}"
 
 
 def test_the_reserved_modules_hold_the_standard_library_and_every_dependency(
