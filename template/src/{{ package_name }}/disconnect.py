@@ -18,7 +18,8 @@ instructions (the template's bench/). A client that leaves is noticed within tha
 of leaving, or as soon as it leaves after that.
 
 A request whose client left before the answer got none, so the server logs no access line
-for it: this module logs its one line instead (and the metrics count it as 499). A client
+for it: this module logs its one line instead (and the metrics count it as 499), for a
+client that left while it was still sending its request too. A client
 that left before the watcher began is noticed as its answer starts, which goes no further:
 the server would drop it unsent (uvicorn's `send` once the connection is lost), and it
 would be counted as answered. The line then gives the status nobody got: the handler ran
@@ -87,14 +88,17 @@ class CancelOnDisconnectMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        loop = asyncio.get_running_loop()
+        began = loop.time()
         body: list[Message] = []
         while not body or body[-1].get("more_body", False):
             message = await receive()
-            if message["type"] == "http.disconnect":
-                return  # gone before the request was even read
+            if message["type"] == "http.disconnect":  # gone before the request was read
+                request = f"{scope['method']} {scope['path']}"
+                after = f"its client went away after {loop.time() - began:.3f} s"
+                logger.info("%r got no answer: %s, before its request was read", request, after)
+                return
             body.append(message)
-        loop = asyncio.get_running_loop()
-        began = loop.time()
         gone: asyncio.Future[Message] = loop.create_future()
         started = False
         unsent: int | None = None  # the status of an answer whose client had gone

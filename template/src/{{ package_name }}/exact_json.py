@@ -410,6 +410,14 @@ def unconditional(headers: Headers) -> None:
         raise HTTPException(HTTPStatus.PRECONDITION_FAILED, PRECONDITION)
 
 
+def members(headers: Headers, name: str) -> list[str]:
+    """The members of a list field, lowercase, of every line it is given on (a proxy may
+    read all of them, RFC 9110, 5.3); empty members do not count (5.6.1): `, chunked` is
+    chunked."""
+    listed = ",".join(headers.getlist(name)).lower().split(",")
+    return [member.strip() for member in listed if member.strip()]
+
+
 def json_only(headers: Headers) -> None:
     """Refuse a body whose Content-Type is not JSON, which has a Content-Encoding, or a
     transfer coding other than chunked (501).
@@ -420,17 +428,15 @@ def json_only(headers: Headers) -> None:
     A coded (gzip, br...) body is refused with `Accept-Encoding: identity`, the codings the
     service takes (RFC 9110, 15.5.16).
     """
-    # A list's empty members do not count (RFC 9110, 5.6.1): `, chunked` is chunked.
-    codings = ",".join(headers.getlist("transfer-encoding")).lower().split(",")
-    framing = ", ".join(coding.strip() for coding in codings if coding.strip())
+    framing = ", ".join(members(headers, "transfer-encoding"))
     if framing not in ("", "chunked"):
         # httptools frames the body by the last coding and ignores the rest, which a proxy
         # in front may apply: another body than the one read here (RFC 9112, 6.1).
         detail = f"A body with Transfer-Encoding {framing[:100]!r} is not accepted; send it chunked"
         raise HTTPException(HTTPStatus.NOT_IMPLEMENTED, detail)
-    # Every line of a field given on several: a proxy may read all of them (RFC 9110, 5.3).
-    coding = ", ".join(headers.getlist("content-encoding")).strip().lower() or "identity"
-    if coding != "identity":
+    codings = members(headers, "content-encoding")
+    if any(coding != "identity" for coding in codings):
+        coding = ", ".join(codings)
         detail = f"A body with Content-Encoding {coding[:100]!r} is not accepted; send it unencoded"
         raise HTTPException(UNSUPPORTED, detail, headers={"Accept-Encoding": "identity"})
     if not has_body(headers):
