@@ -231,6 +231,21 @@ def test_a_wide_resource_s_storage_tests_grow_with_its_kinds_of_field_not_its_fi
     assert wides == narrows
 
 
+def test_resources_numbered_alike_are_imported_in_the_order_ruff_sorts_them(
+    tmp_path: Path,
+) -> None:
+    # ruff's isort reads a run of digits as a number: report2s before report10s, which
+    # text puts after; api.py imports every router, and every import the template
+    # writes of the resources' modules and names is in ruff's order.
+    from tests.conftest import python_module, render
+
+    names = ["report10", "report2", "item_10", "item_2", "item9"]
+    project = render(tmp_path / "service", resources=[{name: ["title str(20)"]} for name in names])
+    for check in (["check", "--no-cache"], ["format", "--no-cache", "--check"]):
+        result = python_module(project, "ruff", *check, ".")
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_tracing_adds_its_module_its_tests_and_its_dependencies(tmp_path: Path) -> None:
     from tests.conftest import render
 
