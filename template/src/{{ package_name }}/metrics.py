@@ -26,7 +26,6 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PATH = "/metrics"
@@ -141,26 +140,19 @@ async def read_metrics(request: Request) -> Response:
 
 
 def route_of(scope: Scope) -> str:
-    """The template of the route that answered, or would have: UNMATCHED if none matches.
+    """The template of the route that answered, or UNMATCHED.
 
     FastAPI's routes put themselves in the scope; a plain Starlette route, such as the four
-    of the documentation (/docs, /redoc, /openapi.json), only its endpoint. A request that
-    reached no route (refused or left while its body was read: 408, 413, 499 ...) is the
-    route's its path and method match, so the route's own counts hold its refusals too.
+    of the documentation (/docs, /redoc, /openapi.json), only its endpoint.
     """
     route = scope.get("route")
     if route is not None:
         return str(route.path)
-    app = scope.get("app")
-    if app is None:  # not a Starlette app's request
-        return UNMATCHED
     endpoint = scope.get("endpoint")
-    for candidate in app.router.routes:
-        if endpoint is not None:
+    if endpoint is not None:
+        for candidate in scope["app"].router.routes:
             if getattr(candidate, "endpoint", None) is endpoint:
                 return str(candidate.path)
-        elif candidate.matches(scope)[0] is Match.FULL:
-            return str(candidate.path)
     return UNMATCHED
 
 
