@@ -8,7 +8,12 @@ updated at that same version (copier.VcsRef.CURRENT). tests/test_update.py updat
 versions.
 """
 
+import os
+import pty
 import re
+import select
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,7 @@ import copier
 import pytest
 import yaml
 
-from tests.conftest import ROOT, WHOLE_SUITE, python_module
+from tests.conftest import ROOT, WHOLE_SUITE, environment, python_module
 from tests.repos import (
     answers,
     checkout_copy,
@@ -201,6 +206,79 @@ def test_a_later_answer_that_breaks_a_rule_with_an_earlier_recorded_one_is_refus
     with pytest.raises(ValueError, match=re.escape(rule)):
         update(project, copier.VcsRef.CURRENT, **data)
     assert snapshot(project) == before
+
+
+def prompted_update(project: Path, replies: dict[str, str]) -> str:
+    """`copier update` at the prompt, as a person runs it in a terminal: each question's
+    help text awaited, then `replies[question]` typed (Ctrl-U clears the recorded answer
+    first), or Enter (Escape, Enter for the resources' several lines) to keep it, once the
+    prompt is drawn (nothing more shown for 0.2 s). What the terminal showed, its escape
+    sequences taken out."""
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text())
+    helps = {name: spec["help"] for name, spec in questions.items() if "help" in spec}
+    command = [sys.executable, "-m", "copier", "update", "--vcs-ref=:current:"]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: copier, at the pty's other end
+        os.chdir(project)
+        os.execve(sys.executable, command, environment(TERM="xterm", COLUMNS="200"))
+    shown, asked, keys = b"", set(), ""
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            if not select.select([terminal], [], [], 0.2)[0]:
+                if keys:  # the prompt is drawn, and waits
+                    os.write(terminal, keys.encode())
+                    keys = ""
+                continue
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # the child has ended: EIO on Linux
+                break
+            if not chunk:
+                break
+            shown += chunk
+            # prompt_toolkit asks where the cursor is, and waits for an answer
+            for _ in range(chunk.count(b"\x1b[6n")):
+                os.write(terminal, b"\x1b[1;1R")
+            for name, help_text in helps.items():
+                if name not in asked and help_text.encode() in shown:
+                    asked.add(name)
+                    if name in replies:
+                        keys = "\x15" + replies[name] + "\r"
+                    else:
+                        keys = "\x1b\r" if name == "resources" else "\r"
+    finally:
+        os.close(terminal)
+        _, status = os.waitpid(pid, 0)
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]|\x1b[=>]", "", shown.decode(errors="replace"))
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert set(replies) <= asked, text
+    return text
+
+
+@pytest.mark.parametrize(
+    ("made_with", "replies"),
+    [
+        # Fewer connections: pool_max is asked before pool_min, which was 16.
+        ({"pool_max": 16, "pool_min": 16}, {"pool_max": "8", "pool_min": "8"}),
+        # More threads: executor_workers is asked before pool_max, which was 16.
+        (
+            {"oracle_api": "threadpool", "executor_workers": 16, "pool_max": 16},
+            {"executor_workers": "24", "pool_max": "24"},
+        ),
+    ],
+)
+def test_at_the_prompt_an_answer_may_break_a_rule_with_a_later_one_about_to_be_asked(
+    template: Path, tmp_path: Path, made_with: dict[str, Any], replies: dict[str, str]
+) -> None:
+    # The earlier question checked the rule against the later one's recorded answer, and
+    # its prompt refused every answer until the process was stopped: the later one could
+    # not be reached. At the prompt the later one is asked in its turn, and checked then.
+    project = copy(template, tmp_path / "service", "v0.2.0", **made_with)
+    shown = prompted_update(project, replies)
+    assert "Validation error" not in shown
+    recorded = answers(project)
+    assert {name: str(recorded[name]) for name in replies} == replies
 
 
 def test_a_move_to_the_threadpool_keeps_the_pool_and_the_manifests(
