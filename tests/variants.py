@@ -61,11 +61,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
             {"company": ["text str(40) optional", "founded_at timestamp optional", "motto str"]},
         ],
     },
-    # Names at Oracle 12.1's 30-byte limit, which push every generated line to its longest.
+    # Names at Oracle 12.1's 30-byte limit, which push every generated line to its longest;
+    # and the threadpool at its largest sizes, which a test of the settings overran.
     "long-names": {
         "project_name": "Customer Loyalty Programme Hub",  # a 30-character package
         "python_version": "3.12",
         "oracle_api": "threadpool",
+        "executor_workers": 1000,
+        "pool_max": 1000,
         "resources": [
             {
                 "customer_loyalty_programme": [
