@@ -80,6 +80,12 @@ def gone_at_once(receive: Receive) -> bool:
     return False
 
 
+def log_gone(scope: Scope, took: float, when: str) -> None:
+    """The one line for a request whose client left before its answer, `took` seconds in."""
+    request = f"{scope['method']} {scope['path']}"
+    logger.info("%r got no answer: its client went away after %.3f s%s", request, took, when)
+
+
 class CancelOnDisconnectMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -93,10 +99,8 @@ class CancelOnDisconnectMiddleware:
         body: list[Message] = []
         while not body or body[-1].get("more_body", False):
             message = await receive()
-            if message["type"] == "http.disconnect":  # gone before the request was read
-                request = f"{scope['method']} {scope['path']}"
-                after = f"its client went away after {loop.time() - began:.3f} s"
-                logger.info("%r got no answer: %s, before its request was read", request, after)
+            if message["type"] == "http.disconnect":
+                log_gone(scope, loop.time() - began, ", before its request was read")
                 return
             body.append(message)
         gone: asyncio.Future[Message] = loop.create_future()
@@ -165,9 +169,5 @@ class CancelOnDisconnectMiddleware:
             if watcher is not None:
                 watcher.cancel()
             if here.gone:
-                took = loop.time() - began
-                request = f"{scope['method']} {scope['path']}"
-                after = f"its client went away after {took:.3f} s"
-                if unsent is not None:
-                    after += f", before its answer ({unsent}) began"
-                logger.info("%r got no answer: %s", request, after)
+                before = "" if unsent is None else f", before its answer ({unsent}) began"
+                log_gone(scope, loop.time() - began, before)
