@@ -21,12 +21,12 @@ from tests.unreachable import UNRESOLVED_DSN, silent_oracle
 PASSWORD = "never-printed-7f3a"
 # What the service's settings use of python-oracledb, in a stand-in for it: the check of
 # ORACLE_DSN (config.py), which reads it as connect parameters (its hosts and ports, one
-# address's unlisted, as python-oracledb gives them: `_flatten_value`, connect_params.py)
-# and twice as a pool's.
+# address's unlisted, as python-oracledb gives them: `_flatten_value`, connect_params.py;
+# its protocol, proxy and wallet) and twice as a pool's.
 CONNECT_PARAMS = (
     "POOL_GETMODE_WAIT, POOL_GETMODE_TIMEDWAIT, PURITY_NEW, PURITY_SELF = 0, 2, 1, 2\n\n\n"
     "class ConnectParams:\n"
-    "    host, port, wallet_location = 'db', 1521, None\n\n"
+    "    host, port, protocol, wallet_location, https_proxy = 'db', 1521, 'tcp', None, None\n\n"
     "    def set(self, **values):\n"
     "        self.__dict__.update(values)\n\n"
     "    def parse_connect_string(self, value):\n"
