@@ -233,6 +233,11 @@ REFUSED_RESOURCES: list[tuple[Any, str]] = [
     ([{"book": ["l int"]}], 'field "l" of resource "book" reads like 1 or 0 in the code'),
     ([{"o": ["title str"]}], 'resource "o" reads like 1 or 0 in the code made of it'),
     ([{"book": ["date date"]}], 'field "date" of resource "book" is an Oracle reserved word'),
+    (
+        [{"book": ["current_date date"]}],
+        'field "current_date" of resource "book" is a name Oracle reads as its own function',
+    ),
+    ([{"book": ["ora_rowscn int"]}], "as its own function or pseudocolumn (ORA_ROWSCN)"),
     ([{"book": ["title str", "title int"]}], 'field "title" of resource "book" is listed twice'),
     ([{"book": ["id int"]}], 'field "id" of resource "book" is a name the service uses'),
     ([{"book": ["version int"]}], "is a name the service uses"),
