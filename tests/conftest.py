@@ -55,9 +55,16 @@ def files(project: Path) -> set[str]:
     return {path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()}
 
 
+# Plugins of this environment's pytest that no rendered project uses (its own environment,
+# tests/test_install.py's, has neither): loaded in each of the run's many pytest processes
+# of rendered projects, they cost a second of CPU apiece, 4 s in each whole suite.
+NOT_THE_PROJECT_S = "-p no:schemathesis -p no:hypothesispytest"
+
+
 def environment(**overrides: str) -> dict[str, str]:
     """This process's environment, for running a rendered project's tools."""
-    return {**os.environ, **overrides}
+    given = os.environ.get("PYTEST_ADDOPTS", "")
+    return {**os.environ, "PYTEST_ADDOPTS": f"{given} {NOT_THE_PROJECT_S}".strip(), **overrides}
 
 
 def captured(
