@@ -107,9 +107,9 @@ def test_a_key_the_identity_gives_that_a_row_holds_already_is_ora_00001() -> Non
         assert cursor.fetchall() == [(1, "loaded"), (2, "new")]
 
 
-# A field's type changed as docs/updating.md writes the revision (alembic's offline script:
-# `/` after each statement), and statements of a team's own revisions that change no
-# table's shape, in the case they are written in.
+# A field's type changed as the template's docs/updating.md writes the revision (alembic's
+# offline script: `/` after each statement), and statements of a team's own revisions that
+# change no table's shape, in the case they are written in.
 ANOTHER_TYPE = """
 CREATE TABLE books (
     id NUMBER(19) NOT NULL,
