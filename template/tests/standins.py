@@ -97,7 +97,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import Enum
 from functools import cache, partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar, Unpack, cast
 
 import oracledb
 from oracledb import errors
@@ -1070,6 +1070,10 @@ class Shared:
         setattr(getattr(wrapper, self.to), self.name, value)
 
 
+# The round trip of a COMMIT or a ROLLBACK, or of another call.
+Ended = Literal["commit", "rollback"] | None
+
+
 class Ending(Enum):
     """How a round trip past its call timeout ends (StandInConnection.wait)."""
 
@@ -1077,13 +1081,18 @@ class Ending(Enum):
     LOST = "DPY-4011"  # it did not, and the driver closed the connection
 
 
-# The limits of an account's profile at which Oracle logs a session off, by ORA code.
+# The limits of an account's profile at which Oracle logs a session off, by ORA code; and
+# thick mode's ORA-25402, at which a failover (TAF) has taken the session to another
+# instance, its transaction lost: the session answers every call but a ROLLBACK so until it
+# has one ("The client must roll back", Oracle's Error Help for ORA-25402).
 CONNECT_TIME = 2399
+TRANSACTION_LOST = 25402
 LIMITS = {
     CONNECT_TIME: "exceeded maximum connect time, you are being logged off",
     2392: "exceeded session limit on CPU usage, you are being logged off",
     2394: "exceeded session limit on IO usage, you are being logged off",
     2397: "exceeded PRIVATE_SGA limit, you are being logged off",
+    TRANSACTION_LOST: "transaction must roll back",
 }
 
 
@@ -1190,7 +1199,7 @@ class StandInConnection:
             self.keep_cached(self.stmtcachesize)
         return decimals
 
-    def round_trip(self, *, sleep: bool = True, ends_transaction: bool = False) -> None:
+    def round_trip(self, *, sleep: bool = True, ends_transaction: Ended = None) -> None:
         self.reach(ends_transaction)
         if self.severed:
             raise self.socket_failed()
@@ -1205,12 +1214,13 @@ class StandInConnection:
         if ending is not None:
             raise self.ended(ending)
 
-    def reach(self, ends_transaction: bool = False) -> None:
+    def reach(self, ends_transaction: Ended = None) -> None:
         """The start of a round trip: it reaches Oracle carrying what was set since the
         last one. On a connection the driver closed, the driver raises DPY-1001 at once.
         On a session Oracle logged off (`meet_limit`): ORA-01012, which the driver raises
         as DPY-4011 and closes the connection on (ERR_ORACLE_ERROR_XREF, errors.py), or,
-        past a per-session limit, the limit's error again, but for a COMMIT or ROLLBACK."""
+        past a per-session limit, the limit's error again, but for a COMMIT or ROLLBACK;
+        with its transaction lost to a failover, ORA-25402 again, but for a ROLLBACK."""
         if self.lost:
             raise driver_error(errors.ERR_NOT_CONNECTED)
         if self.send_fails:  # the socket failed: the send raises, and the driver closes it
@@ -1219,8 +1229,11 @@ class StandInConnection:
         if self.limited == CONNECT_TIME:
             self.lost = True
             raise driver_error(errors.ERR_CONNECTION_CLOSED, context_error_message="ORA-01012")
-        if self.limited is not None and not ends_transaction:
+        taken = ("rollback",) if self.limited == TRANSACTION_LOST else ("commit", "rollback")
+        if self.limited is not None and ends_transaction not in taken:
             raise oracle_error(self.limited, LIMITS[self.limited])
+        if self.limited == TRANSACTION_LOST:  # rolled back: the session goes on
+            self.limited = None
         self.pool.round_trips += 1
         self.session.update(self.pending)
         self.pending.clear()
@@ -1274,7 +1287,7 @@ class StandInConnection:
         if code is None:
             return
         self.limited = code
-        if code == CONNECT_TIME:
+        if code in (CONNECT_TIME, TRANSACTION_LOST):  # the instance that had it undoes it
             self.undo_all()
         raise oracle_error(code, LIMITS[code])
 
@@ -1349,12 +1362,12 @@ class StandInConnection:
         self.close()
 
     def commit(self) -> None:
-        self.round_trip(ends_transaction=True)
+        self.round_trip(ends_transaction="commit")
         self.undo.clear()
         self.answer_read()
 
     def rollback(self) -> None:
-        self.round_trip(ends_transaction=True)
+        self.round_trip(ends_transaction="rollback")
         self.undo_all()
         self.answer_read()
 
@@ -1803,7 +1816,7 @@ class StandInAsyncConnection:
         # The answer to a break whose wait for it was cut off, still to be read.
         self.break_unread = False
 
-    async def round_trip(self, ends_transaction: bool = False) -> None:
+    async def round_trip(self, ends_transaction: Ended = None) -> None:
         """One round trip: awaits Oracle's answer for `latency`, within the call timeout.
 
         A task cancelled while it waits does not leave the connection mid-call: the thin
@@ -1939,12 +1952,12 @@ class StandInAsyncConnection:
         self.state.meet_limit()  # a limit of the profile's is met at any call
 
     async def commit(self) -> None:
-        await self.round_trip(ends_transaction=True)
+        await self.round_trip(ends_transaction="commit")
         self.state.undo.clear()
         self.state.answer_read()
 
     async def rollback(self) -> None:
-        await self.round_trip(ends_transaction=True)
+        await self.round_trip(ends_transaction="rollback")
         self.state.undo_all()
         self.state.answer_read()
 
