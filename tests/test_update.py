@@ -79,6 +79,23 @@ def test_an_update_keeps_local_edits_and_brings_the_template_changes(service: Pa
             assert "<<<<<<<" not in (service / name).read_text(errors="replace"), name
 
 
+def test_an_answer_to_a_question_asked_no_more_is_dropped_by_an_update(service: Path) -> None:
+    # A question removed or renamed since the service's version (docs/updating.md, For
+    # template maintainers), or a line a teammate added to .copier-answers.yml: an update
+    # renders the new version twice, the second time in an empty directory, given every
+    # answer recorded as data. The check of unknown names refused it there, after the
+    # first had written the service's files: the update stopped with them half written.
+    recorded = service / ".copier-answers.yml"
+    recorded.write_text(recorded.read_text() + "legacy_flag: true\n")
+    commit(service, "an answer to a question the template asks no more")
+    update(service, "v0.2.0")
+    assert "legacy_flag" not in answers(service)
+    config = (service / CONFIG).read_text()
+    assert "call_timeout: Seconds = 60.0" in config  # our setting
+    assert NEW_COMMENT in config  # the template's change
+    assert conflicted(service) == []
+
+
 def test_an_update_writes_again_the_team_s_files_it_finds_deleted(service: Path) -> None:
     # updating.md: README.md and routes.py are the team's once written; deleted, an update
     # writes them again. main.py imports routes.py: without it the service does not start.
