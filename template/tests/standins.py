@@ -976,7 +976,16 @@ class StandInCursor:
         for name, unique in table.unique:
             holder = table.index.get(unique, {}).get(row[unique])
             if row[unique] is not None and holder is not None and holder != key:
-                raise oracle_error(1, taken(name, table.name, unique, row[unique]))
+                raise self.refused_by_index(taken(name, table.name, unique, row[unique]))
+
+    def refused_by_index(self, text: str) -> oracledb.Error:
+        """ORA-00001, which a unique index raises once the row is in the table: Oracle rolls
+        the statement back, not the transaction that its change began, which stays open,
+        and its commit does not ride on the answer (Database Concepts, "Statement-Level
+        Rollback"). The driver reads so from the error's call status (`_process_call_status`
+        before `_check_and_raise_exception`, impl/thin/protocol.pyx)."""
+        self.connection.undo.append(lambda: None)
+        return oracle_error(1, text)
 
     def returning(
         self, table: Table, match: re.Match[str], binds: dict[str, Any], rows: list[Row]
@@ -1005,7 +1014,7 @@ class StandInCursor:
         key = row["id"]
         if table.primary is not None and key in table.rows:
             constraint, keyed = table.primary
-            raise oracle_error(1, taken(constraint, table.name, keyed, key))
+            raise self.refused_by_index(taken(constraint, table.name, keyed, key))
         table.put(row)
         self.connection.undo.append(partial(table.remove, key))
         self.rowcount = 1

@@ -107,6 +107,25 @@ def test_a_key_the_identity_gives_that_a_row_holds_already_is_ora_00001() -> Non
         assert cursor.fetchall() == [(1, "loaded"), (2, "new")]
 
 
+def test_a_row_an_index_refuses_leaves_the_transaction_its_change_began_open() -> None:
+    # ORA-00001 comes once the row is in the table: Oracle undoes the statement, not the
+    # transaction its change began, and no commit rides on an error's answer. A call of
+    # yours that takes the error and returns met UncommittedWritesError on Oracle alone.
+    database = StandInDatabase(KEYED)
+    connection = StandInPool(database=database).acquire()
+    connection.autocommit = True
+    insert = "INSERT INTO keyed (body) VALUES (:body)"
+    with connection.cursor() as cursor:
+        cursor.execute(insert, {"body": "loaded"})
+        assert not connection.transaction_in_progress  # committed with its statement
+        database.tables["keyed"].ids = iter([1, 2])
+        with pytest.raises(oracledb.IntegrityError, match="ORA-00001"):
+            cursor.execute(insert, {"body": "new"})
+    assert connection.transaction_in_progress
+    connection.rollback()
+    assert not connection.transaction_in_progress
+
+
 # A field's type changed as the template's docs/updating.md writes the revision (alembic's
 # offline script: `/` after each statement), and statements of a team's own revisions that
 # change no table's shape, in the case they are written in.
