@@ -20,6 +20,26 @@ from tests.variants import VARIANTS
 # What a prompt shows of a help text or a refusal on one line of an 80-column terminal.
 PROMPT_LINE = 72
 
+# An answer to each question every service is asked, as a team's answers file gives them.
+EVERY_SERVICE_S: dict[str, Any] = {
+    "project_name": "Book Service",
+    "project_slug": "book-service",
+    "package_name": "book_service",
+    "description": "A FastAPI service on Oracle Database",
+    "author_name": "Your Team",
+    "author_email": "team@example.com",
+    "python_version": "3.12",
+    "pool_max": 10,
+    "pool_min": 10,
+    "pool_increment": 1,
+    "oracle_sessions": 44,
+    "resources": [{"book": ["title str(200)"]}],
+    "docker": True,
+    "github_actions": True,
+    "kubernetes": False,
+    "tracing": False,
+}
+
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
     # A size given as a YAML float or boolean, which Copier would read with int().
     *(
@@ -36,6 +56,15 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     ),
     # An answer no question takes: Copier would drop it, and pool_max keep its default.
     ({"pool_mx": 8}, "project_name", 'no question is called "pool_mx": an answer given so'),
+    # So in a file that answers every other question, the mode's sizes being left to their
+    # defaults, which the misspelt one was meant for.
+    *(
+        ({**EVERY_SERVICE_S, **mode, name: 0}, "project_name", f'no question is called "{name}"')
+        for mode, name in [
+            ({"oracle_api": "asyncio"}, "pool_queu"),
+            ({"oracle_api": "threadpool", "executor_workers": 10}, "executor_queu"),
+        ]
+    ),
     # A derived name's value, taken in place of its own, checked and recorded nowhere.
     *(
         ({name: value}, "project_name", f"{name} is derived from {of}, not asked")

@@ -153,6 +153,8 @@ def test_new_sizes_change_the_defaults_and_nothing_else(template: Path, tmp_path
         ({"oracle_sessions": 21}, "kubernetes needs oracle_sessions of at least 22 (21 given)"),
         ({"docker": False}, "kubernetes needs docker"),
         ({"pool_max": 5}, "pool_min (10) must not exceed pool_max (5)"),
+        # Its old name, which the recorded github_actions would take the place of.
+        ({"ci": False}, "ci is called github_actions now, and an update takes the service's"),
     ],
 )
 def test_an_update_that_breaks_a_rule_with_a_recorded_answer_is_refused_and_changes_nothing(
