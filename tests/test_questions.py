@@ -40,6 +40,12 @@ EVERY_SERVICE_S: dict[str, Any] = {
     "tracing": False,
 }
 
+# A mode, and a misspelling of a size of its own.
+MISSPELT_SIZES: list[tuple[dict[str, Any], str]] = [
+    ({"oracle_api": "asyncio"}, "pool_queu"),
+    ({"oracle_api": "threadpool", "executor_workers": 10}, "executor_queu"),
+]
+
 REFUSED: list[tuple[dict[str, Any], str, str]] = [
     # A size given as a YAML float or boolean, which Copier would read with int().
     *(
@@ -60,10 +66,7 @@ REFUSED: list[tuple[dict[str, Any], str, str]] = [
     # defaults, which the misspelt one was meant for.
     *(
         ({**EVERY_SERVICE_S, **mode, name: 0}, "project_name", f'no question is called "{name}"')
-        for mode, name in [
-            ({"oracle_api": "asyncio"}, "pool_queu"),
-            ({"oracle_api": "threadpool", "executor_workers": 10}, "executor_queu"),
-        ]
+        for mode, name in MISSPELT_SIZES
     ),
     # A derived name's value, taken in place of its own, checked and recorded nowhere.
     *(
