@@ -173,7 +173,7 @@ def test_python_m_alone_serves_with_the_image_s_options(
     image's CMD gives uvicorn: its protocol, log, headers and drain (operations.md)."""
     project = rendered(variant)
     code = (
-        "import json; from book_service.__main__ import defaults; "
+        "import json; from book_service.cli import defaults; "
         "from book_service.config import load_settings; "
         "print(json.dumps(defaults(load_settings(), [])))"
     )

@@ -5,6 +5,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -290,6 +291,53 @@ def test_a_request_still_running_when_the_drain_ends_gets_a_503_problem(
     # Its call waited for the login, and never ran: no call was under way, in either mode.
     ended = " GET /books: still running when shutdown's wait ended; answered 503"
     assert line.endswith(ended), line
+
+
+def pid_namespaces() -> bool:
+    """Whether this machine lets a user start a process as PID 1 of a namespace of its own,
+    as a container runs its command."""
+    with suppress(OSError):
+        return subprocess.run(["unshare", "-Urfp", "true"], check=False).returncode == 0
+    return False
+
+
+def opened_once_read(fifo: Path, process: subprocess.Popen[str]) -> int:
+    """`fifo` open to write, once `process` has it open to read: it reads it then."""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        with suppress(OSError):  # no reader yet
+            return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        time.sleep(0.05)
+    process.kill()
+    pytest.fail(f"the service never read {fifo.name}:\n{process.communicate()[0]}")
+
+
+@pytest.mark.skipif(not pid_namespaces(), reason="needs PID namespaces (unshare -Urfp)")
+def test_sigterm_stops_the_image_s_command_as_pid_1_before_uvicorn_serves(
+    rendered: Callable[[str], Path], tmp_path: Path
+) -> None:
+    """Linux sends PID 1 no signal it has no handler for: till uvicorn set its own, a
+    container stopped while its service started went on to serve, and waited out its grace
+    period. Here the process waits in the check of its logging configuration, a FIFO."""
+    project = rendered("defaults")
+    held = tmp_path / "log.json"
+    os.mkfifo(held)
+    as_pid_1 = ["unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child"]
+    command = [*as_pid_1, *image_command(project, free_port())]
+    settings = {"UVICORN_LOG_CONFIG": str(held), **oracle_at(free_port())}
+    process = launch(project, command, **settings)
+    writer = opened_once_read(held, process)
+    try:
+        [pid_1] = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        os.kill(int(pid_1), signal.SIGTERM)
+        output, _ = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"SIGTERM did not stop the service as PID 1:\n{process.communicate()[0]}")
+    finally:
+        os.close(writer)
+    assert process.returncode == 128 + signal.SIGTERM, output
+    assert output == ""
 
 
 def worker_processes(pid: int) -> list[int]:
