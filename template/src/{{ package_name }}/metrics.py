@@ -72,8 +72,9 @@ ORACLE_ERRORS = Counter(
 # refuses for its body is the app's already, and counted with REQUESTS.
 REQUESTS_REFUSED = Counter(
     "http_requests_refused",
-    "HTTP requests refused before the app: malformed (400), too slow (408), too many "
-    "pipelined (429), too long (431), of an unknown method (501), too many heads at once (503)",
+    "HTTP requests refused before the app: malformed (400), too slow (408), a target too "
+    "long (414), too many pipelined (429), a head too long (431), of an unknown method (501), "
+    "too many heads at once (503), of another HTTP version (505)",
     ["status"],
     registry=None,
 )
