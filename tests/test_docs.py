@@ -34,6 +34,11 @@ print(json.dumps({{
 # has not (docs/operations.md, say: a message that sent an operator there sent them nowhere).
 PAGE_NAMED = re.compile(r"(the template's )?(docs/[\w-]+\.md)")
 
+# A section a file names by its page and heading, "(docs/how-it-works.md, Metrics)", or on
+# its own page, "(below, TLS and wallets)": the heading's start, where a line ends first.
+SECTION_NAMED = re.compile(r"(the template's )?(docs/[\w-]+\.md), ([A-Z][^\n)]*)")
+SECTION_HERE = re.compile(r"\((?:below|above), ([A-Z][^\n)]*)")
+
 
 def python_code(project: Path, code: str) -> subprocess.CompletedProcess[str]:
     """Run `code` with this environment's Python on the rendered project's src/."""
@@ -200,6 +205,32 @@ def test_every_page_a_file_names_is_the_service_s_or_said_to_be_the_template_s(
     for name in files(project):
         for template_s, page in PAGE_NAMED.findall((project / name).read_text()):
             assert template_s or (project / page).is_file(), f"{name} names {page}"
+
+
+def headings(page: Path) -> list[str]:
+    return [line.lstrip("#").strip() for line in page.read_text().splitlines() if line[:1] == "#"]
+
+
+def names_one(named: str, page: Path) -> bool:
+    """Whether `named`, the text after a page's name, starts with one of its headings, or is
+    the start of one (the line ended within it)."""
+    return any(named.startswith(h) or h.startswith(named.strip()) for h in headings(page))
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_every_section_a_file_names_is_on_its_page(
+    rendered: Callable[[str], Path], variant: str
+) -> None:
+    # The settings page of the asyncio mode sent its reader to "TLS and wallets", below,
+    # which only the threadpool mode's had.
+    project = rendered(variant)
+    for name in files(project):
+        text = (project / name).read_text()
+        for template_s, page, named in SECTION_NAMED.findall(text):
+            found = (ROOT if template_s else project) / page
+            assert names_one(named, found), f"{name} names {page}, {named}"
+        for named in SECTION_HERE.findall(text):
+            assert names_one(named, project / name), f"{name} names {named}, on its page"
 
 
 def test_the_error_table_lists_every_code_the_service_answers(
