@@ -146,6 +146,27 @@ def oracle_configured() -> bool:
     return all(os.environ.get(name) for name in ("ORACLE_DSN", "ORACLE_USER", "ORACLE_PASSWORD"))
 
 
+# The tests that take longest, a minute or more each (scripts/test --durations=50): first,
+# so that the two xdist workers end on the many short ones, at about the same time. In the
+# order collected, pytest-xdist hands them out where they fall, and one started late ran
+# on alone while the other worker had nothing left.
+LONGEST_FIRST = (
+    "tests/test_install.py::test_scripts_test_passes_in_a_fresh_environment",
+    "tests/test_answers.py::test_answers_at_the_edges",
+    "tests/test_generated.py::test_its_own_tests_pass",
+    "tests/test_update_answers.py::test_an_update_switches",
+    "tests/test_contract.py::",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        starts = [item.nodeid.startswith(prefix) for prefix in LONGEST_FIRST]
+        return starts.index(True) if any(starts) else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
+
 # What the rendered projects' own pytest runs reported, shown at the end of this run: their
 # Oracle integration suites skip here, and the summary says so rather than hiding it.
 generated_summaries: list[str] = []
