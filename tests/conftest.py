@@ -161,8 +161,8 @@ LONGEST_FIRST = (
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        starts = [item.nodeid.startswith(prefix) for prefix in LONGEST_FIRST]
-        return starts.index(True) if any(starts) else len(LONGEST_FIRST)
+        ranks = (n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix))
+        return next(ranks, len(LONGEST_FIRST))
 
     items.sort(key=rank)  # stable: the rest keep their order
 
